@@ -1,0 +1,70 @@
+"""The composition root: the only place that names concrete adapters.
+
+    from ecrm_adapters.bootstrap import bootstrap
+    system = bootstrap(Settings.from_env())
+    system.app.org.employees(actor_id)
+"""
+
+from __future__ import annotations
+
+import attrs
+from sqlalchemy.engine import Engine
+
+from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
+from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
+from ecrm_adapters.settings import Settings
+from ecrm_adapters.sqlalchemy.engine import make_engine
+from ecrm_adapters.sqlalchemy.migrate import upgrade
+from ecrm_adapters.sqlalchemy.uow import uow_factory
+from ecrm_core.application import Application
+
+
+@attrs.define
+class System:
+    """Everything a face needs: the application and the resources behind it."""
+
+    settings: Settings
+    engine: Engine
+    app: Application
+    queue: object | None = None
+
+    def close(self) -> None:
+        if self.queue is not None:
+            self.queue.stop()
+        self.engine.dispose()
+
+
+def make_mailer(settings: Settings):
+    if not settings.smtp_host:
+        return NullMailer()
+    return SmtpMailer(
+        settings.smtp_host, settings.smtp_port, user=settings.smtp_user,
+        password=settings.smtp_password, starttls=settings.smtp_starttls, ssl=settings.smtp_ssl,
+        sender=settings.mail_from,
+    )
+
+
+def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=None,
+              hasher=None, mailer=None) -> System:
+    """Build the system from settings. ``migrate=True`` brings the schema up to date
+    first (the embedded default does this on start)."""
+    settings = settings or Settings.from_env()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    clock = clock or SystemClock()
+    system = System(settings=settings, engine=engine, app=None)  # type: ignore[arg-type]
+    factory = uow_factory(engine, clock, after_commit=lambda events: _after_commit(system, events))
+    system.app = Application.build(
+        uow_factory=factory, clock=clock, hasher=hasher or Argon2Hasher(),
+        secrets=TokenSecrets(), mailer=mailer or make_mailer(settings),
+        base_url=settings.base_url,
+    )
+    return system
+
+
+def _after_commit(system: System, events) -> None:
+    if system.queue is not None:
+        system.queue.after_commit(events)

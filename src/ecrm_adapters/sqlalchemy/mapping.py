@@ -1,0 +1,61 @@
+"""Imperative mapping of the core's attrs aggregates onto the tables.
+
+The core's classes stay plain attrs classes; SQLAlchemy instruments them here. Each
+aggregate's ``version`` column is the mapper's ``version_id_col``: an UPDATE carries
+``WHERE version = :old`` and a lost race raises instead of overwriting."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import event
+from sqlalchemy.orm import registry
+
+from ecrm_adapters.sqlalchemy import tables as t
+from ecrm_core.access.model import RoleAssignment
+from ecrm_core.auth.model import ApiToken, LoginSession, LoginThrottle
+from ecrm_core.history.model import HistoryEntry
+from ecrm_core.kernel.model import HandledMessage
+from ecrm_core.messages.model import Message
+from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
+
+mapper_registry = registry(metadata=t.metadata)
+_lock = threading.Lock()
+_started = False
+
+#: repository name on the unit of work -> (aggregate class, table)
+MAPPED = {
+    "company": (Company, t.company),
+    "departments": (Department, t.departments),
+    "projects": (Project, t.projects),
+    "employees": (Employee, t.employees),
+    "service_types": (ServiceType, t.service_types),
+    "services": (Service, t.services),
+    "roles": (RoleAssignment, t.role_assignments),
+    "messages": (Message, t.messages),
+    "history": (HistoryEntry, t.history),
+    "login_sessions": (LoginSession, t.login_sessions),
+    "api_tokens": (ApiToken, t.api_tokens),
+    "login_throttles": (LoginThrottle, t.login_throttles),
+    "handled_messages": (HandledMessage, t.handled_messages),
+}
+
+
+def _restore_events(target, _context) -> None:
+    # Rows loaded from the database skip __init__: give them their event list back.
+    target.events = []
+
+
+def start_mappers() -> None:
+    """Map every aggregate once per process (mapping twice raises)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        for cls, table in MAPPED.values():
+            options = {}
+            if "version" in table.c:
+                options["version_id_col"] = table.c.version
+            mapper_registry.map_imperatively(cls, table, **options)
+            event.listen(cls, "load", _restore_events)
+        _started = True

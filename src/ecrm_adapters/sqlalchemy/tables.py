@@ -1,0 +1,188 @@
+"""The schema. Alembic migrations (``migrations/``) create it; a test checks that the
+migrations and this metadata agree on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ecrm_adapters.sqlalchemy.types import StrEnum, UTCDateTime
+from ecrm_core.access.model import Role
+from ecrm_core.messages.model import ConfirmationState, MessageKind
+from ecrm_core.org.model import ServiceState
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+TS = UTCDateTime()
+
+
+def _id():
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _version():
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
+company = Table(
+    "company", metadata, _id(), _version(),
+    Column("name", String(255), nullable=False),
+)
+
+employees = Table(
+    "employees", metadata, _id(), _version(),
+    Column("login", String(64), nullable=False),
+    Column("full_name", String(255), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("email", String(254)),
+    Column("department_id", Integer, ForeignKey("departments.id", use_alter=True)),
+    Column("head_id", Integer, ForeignKey("employees.id")),
+    Column("position", String(255), nullable=False, server_default=""),
+    Column("phone", String(40), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("locale", String(5), nullable=False, server_default="ru"),
+    Column("timezone", String(64), nullable=False, server_default="Europe/Moscow"),
+    Column("created_at", TS),
+    UniqueConstraint("login"),
+    Index("ix_employees_department_id", "department_id"),
+)
+
+departments = Table(
+    "departments", metadata, _id(), _version(),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("parent_id", Integer, ForeignKey("departments.id")),
+    Column("head_id", Integer, ForeignKey("employees.id")),
+)
+
+projects = Table(
+    "projects", metadata, _id(), _version(),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+service_types = Table(
+    "service_types", metadata, _id(), _version(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+services = Table(
+    "services", metadata, _id(), _version(),
+    Column("service_type_id", Integer, ForeignKey("service_types.id"), nullable=False),
+    Column("owner_kind", String(32), nullable=False),
+    Column("owner_id", Integer, nullable=False),
+    Column("state", StrEnum(ServiceState), nullable=False),
+    Column("available", Boolean, nullable=False, server_default="1"),
+    Column("opened_at", TS),
+    Column("closed_at", TS),
+    Index("ix_services_owner", "owner_kind", "owner_id"),
+)
+
+role_assignments = Table(
+    "role_assignments", metadata, _id(), _version(),
+    Column("role", StrEnum(Role), nullable=False),
+    Column("employee_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("scope_kind", String(32), nullable=False),
+    Column("scope_id", Integer, nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("granted_at", TS),
+    Column("granted_by", Integer, ForeignKey("employees.id")),
+    Index("ix_role_assignments_employee_id", "employee_id"),
+    Index("ix_role_assignments_scope", "scope_kind", "scope_id"),
+)
+
+messages = Table(
+    "messages", metadata, _id(), _version(),
+    Column("message_kind", StrEnum(MessageKind), nullable=False),
+    Column("recipient_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("sender_id", Integer, ForeignKey("employees.id")),
+    Column("text", Text, nullable=False),
+    Column("subject_kind", String(32)),
+    Column("subject_id", Integer),
+    Column("action", String(255), nullable=False, server_default=""),
+    Column("state", StrEnum(ConfirmationState)),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("reply_to_id", Integer, ForeignKey("messages.id")),
+    Column("created_at", TS),
+    Column("read_at", TS),
+    Column("answered_at", TS),
+    Column("emailed_at", TS),
+    Index("ix_messages_recipient", "recipient_id", "id"),
+)
+
+history = Table(
+    "history", metadata, _id(), _version(),
+    Column("at", TS, nullable=False),
+    Column("actor_id", Integer, ForeignKey("employees.id")),
+    Column("subject_kind", String(32), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Index("ix_history_subject", "subject_kind", "subject_id", "id"),
+)
+
+login_sessions = Table(
+    "login_sessions", metadata, _id(), _version(),
+    Column("employee_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("token_digest", String(128), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("last_seen_at", TS, nullable=False),
+    Column("ended_at", TS),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata, _id(), _version(),
+    Column("employee_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_digest", String(128), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS),
+)
+
+login_throttles = Table(
+    "login_throttles", metadata, _id(), _version(),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("window_start", TS),
+    Column("locked_until", TS),
+)
+
+handled_messages = Table(
+    "handled_messages", metadata, _id(), _version(),
+    Column("key", String(128), nullable=False, unique=True),
+    Column("handled_at", TS, nullable=False),
+)
+
+#: Domain events waiting to be handed to the queue (transactional outbox).
+outbox = Table(
+    "outbox", metadata, _id(),
+    Column("name", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("published_at", TS),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index("ix_outbox_unpublished", "published_at", "id"),
+)

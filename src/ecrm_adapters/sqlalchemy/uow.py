@@ -1,0 +1,165 @@
+"""Repositories and the unit of work on a SQLAlchemy session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import cattrs
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from ecrm_adapters.sqlalchemy import tables as t
+from ecrm_adapters.sqlalchemy.mapping import MAPPED, start_mappers
+from ecrm_core.history.model import jsonable
+from ecrm_core.kernel.errors import Conflict
+from ecrm_core.kernel.events import DomainEvent
+from ecrm_core.kernel.uow import UnitOfWork
+
+_converter = cattrs.Converter()
+
+
+def event_payload(event: DomainEvent) -> dict[str, Any]:
+    """The outbox row's JSON: the event's own fields, in plain JSON values."""
+    data = _converter.unstructure(event)
+    data["subject"] = str(event.subject)
+    data["changes"] = [
+        {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)} for c in event.changes
+    ]
+    return jsonable(data)
+
+
+class SqlRepository:
+    def __init__(self, session: Session, cls: type, seen: list) -> None:
+        self.session = session
+        self.cls = cls
+        # Strong references: the session's identity map is weak, and an aggregate that
+        # nobody holds any more must still hand its events to the commit.
+        self.seen = seen
+
+    def _where(self, stmt, filters: dict[str, Any]):
+        for key, value in filters.items():
+            name, _, op = key.partition("__")
+            column = getattr(self.cls, name)
+            if op == "":
+                stmt = stmt.where(column.is_(None) if value is None else column == value)
+            elif op == "gt":
+                stmt = stmt.where(column > value)
+            elif op == "lt":
+                stmt = stmt.where(column < value)
+            elif op == "in":
+                stmt = stmt.where(column.in_(list(value)))
+            elif op == "ieq":
+                stmt = stmt.where(func.lower(column) == str(value).lower())
+            elif op == "icontains":
+                stmt = stmt.where(func.lower(column).contains(str(value).lower(), autoescape=True))
+            else:
+                raise ValueError(f"unknown filter {key}")
+        return stmt
+
+    def add(self, obj):
+        self.session.add(obj)
+        try:
+            self.session.flush([obj])
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise Conflict(f"the change clashes with existing data ({exc.orig})") from None
+        self.seen.append(obj)
+        return obj
+
+    def get(self, ident):
+        if not isinstance(ident, int) or isinstance(ident, bool) or not -(2**62) < ident < 2**62:
+            return None
+        obj = self.session.get(self.cls, ident)
+        if obj is not None:
+            self.seen.append(obj)
+        return obj
+
+    def list(self, *, order_by: Iterable[str] = ("id",), limit=None, offset=0, **filters):
+        stmt = self._where(select(self.cls), filters)
+        for key in order_by:
+            column = getattr(self.cls, key.lstrip("-"))
+            stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc())
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        found = list(self.session.scalars(stmt))
+        self.seen.extend(found)
+        return found
+
+    def first(self, **filters):
+        found = self.list(limit=1, **filters)
+        return found[0] if found else None
+
+    def count(self, **filters):
+        stmt = self._where(select(func.count()).select_from(self.cls), filters)
+        return self.session.scalar(stmt)
+
+    def delete(self, obj):
+        self.session.delete(obj)
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, session_factory: Callable[[], Session], clock, after_commit=None,
+                 readonly: bool = False) -> None:
+        super().__init__(clock, after_commit)
+        self.session_factory = session_factory
+        self.readonly = readonly
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        if self.readonly:
+            self.session.connection(execution_options={"ecrm_readonly": True})
+        self._strong: list = []
+        for name, (cls, _table) in MAPPED.items():
+            setattr(self, name, SqlRepository(self.session, cls, self._strong))
+        return self
+
+    def __exit__(self, *exc_info):
+        # close() ends the transaction (rolling back whatever was not committed) and
+        # detaches the loaded objects with their state intact, so use cases can return
+        # them; rollback() would expire them first.
+        self.session.close()
+
+    def _seen(self):
+        return list({id(o): o for o in [*self._strong, *self.session.new]}.values())
+
+    def _add_to_outbox(self, event, at):
+        self.session.execute(
+            insert(t.outbox).values(name=event.name, payload=event_payload(event), created_at=at)
+        )
+
+    def commit(self):
+        try:
+            super().commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise Conflict() from None
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise Conflict(f"the change clashes with existing data ({exc.orig})") from None
+        except OperationalError as exc:
+            self.session.rollback()
+            if "locked" in str(exc.orig).lower():
+                raise Conflict("the database is busy; repeat your change") from None
+            raise
+
+    def _commit(self):
+        self.session.flush()
+        self.session.commit()
+
+    def rollback(self):
+        self.session.rollback()
+
+
+def uow_factory(engine, clock, after_commit=None) -> Callable[..., SqlUnitOfWork]:
+    start_mappers()
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    def make(readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(session_factory, clock, after_commit, readonly=readonly)
+
+    return make

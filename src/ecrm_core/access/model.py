@@ -1,0 +1,83 @@
+"""Roles as data: a role is granted to an employee on a scope object (ORG-6)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import ClassVar
+
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import ValidationFailed
+from ecrm_core.kernel.model import Aggregate, entity
+from ecrm_core.kernel.refs import ObjectRef
+
+
+class Role(enum.StrEnum):
+    DIRECTOR = "director"
+    ADMINISTRATOR = "administrator"
+    CATALOG_CURATOR = "catalog_curator"
+    CLIENT_MANAGER = "client_manager"
+    INVOICE_MANAGER = "invoice_manager"
+    MANAGEMENT = "management"
+    SALES_MANAGEMENT = "sales_management"
+    PROJECT_LEADER = "project_leader"
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    DELETE = "delete"
+    #: grant or revoke roles whose scope lies inside the object
+    GRANT = "grant"
+    #: open/close services (capabilities) of a resource
+    MANAGE_SERVICES = "manage_services"
+    #: switch per-service availability flags of employees
+    SET_AVAILABILITY = "set_availability"
+
+
+#: Which kinds of object each role may be granted on (ORG-6).
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.DIRECTOR: frozenset({refs.COMPANY}),
+    Role.ADMINISTRATOR: frozenset({refs.DEPARTMENT}),
+    Role.CATALOG_CURATOR: frozenset({"catalog"}),
+    Role.CLIENT_MANAGER: frozenset({"counterparty"}),
+    Role.INVOICE_MANAGER: frozenset({"invoice"}),
+    Role.MANAGEMENT: frozenset({refs.PROJECT}),
+    Role.SALES_MANAGEMENT: frozenset({refs.COMPANY, refs.DEPARTMENT, refs.PROJECT}),
+    Role.PROJECT_LEADER: frozenset({refs.PROJECT, "counterparty"}),
+}
+
+
+@entity
+class RoleAssignment(Aggregate):
+    """Employee ``employee_id`` holds ``role`` on ``scope`` (optionally for one project)."""
+
+    kind: ClassVar[str] = refs.ROLE_ASSIGNMENT
+
+    role: Role
+    employee_id: int
+    scope_kind: str
+    scope_id: int
+    project_id: int | None = None
+    granted_at: datetime | None = None
+    granted_by: int | None = None
+
+    @property
+    def scope(self) -> ObjectRef:
+        return ObjectRef(self.scope_kind, self.scope_id)
+
+    @staticmethod
+    def validate(role: str, scope: ObjectRef) -> Role:
+        try:
+            parsed = Role(role)
+        except ValueError:
+            raise ValidationFailed.single(
+                "role", f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}"
+            ) from None
+        if scope.kind not in ROLE_SCOPES[parsed]:
+            allowed = ", ".join(sorted(ROLE_SCOPES[parsed]))
+            raise ValidationFailed.single(
+                "scope", f"role {parsed.value} is granted on: {allowed}, not on {scope.kind}"
+            )
+        return parsed

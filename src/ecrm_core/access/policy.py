@@ -1,0 +1,122 @@
+"""The one policy. Every use case asks it before it changes or shows anything.
+
+Rights follow from roles held on the object itself or on one of its ancestors (ORG-6):
+an Administrator of a department may manage the employees of that department and of
+its sub-departments; the Director (a role on the Company, the root of every chain)
+may do everything. The table below is the whole rule book; it grows as areas arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from ecrm_core.access.model import Action, Role, RoleAssignment
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import Forbidden
+from ecrm_core.kernel.refs import ObjectRef
+
+A = Action
+
+#: role -> {(action, kind of object acted on)} allowed inside the role's scope.
+PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
+    Role.ADMINISTRATOR: frozenset(
+        {
+            (A.EDIT, refs.DEPARTMENT),
+            (A.CREATE, refs.DEPARTMENT),
+            (A.CREATE, refs.EMPLOYEE),
+            (A.EDIT, refs.EMPLOYEE),
+            (A.DELETE, refs.EMPLOYEE),
+            (A.GRANT, refs.DEPARTMENT),
+            (A.GRANT, refs.EMPLOYEE),
+            (A.MANAGE_SERVICES, refs.DEPARTMENT),
+            (A.MANAGE_SERVICES, refs.EMPLOYEE),
+            (A.SET_AVAILABILITY, refs.EMPLOYEE),
+        }
+    ),
+    Role.MANAGEMENT: frozenset(
+        {
+            (A.EDIT, refs.PROJECT),
+            (A.GRANT, refs.PROJECT),
+            (A.MANAGE_SERVICES, refs.PROJECT),
+        }
+    ),
+    Role.SALES_MANAGEMENT: frozenset(),
+    Role.CATALOG_CURATOR: frozenset(),
+    Role.CLIENT_MANAGER: frozenset(),
+    Role.INVOICE_MANAGER: frozenset(),
+    Role.PROJECT_LEADER: frozenset(),
+}
+
+#: What every signed-in employee may do anywhere: see the organisation.
+EVERYONE: frozenset[tuple[Action, str]] = frozenset(
+    (A.VIEW, kind)
+    for kind in (
+        refs.COMPANY, refs.DEPARTMENT, refs.PROJECT, refs.EMPLOYEE, refs.SERVICE_TYPE,
+        refs.SERVICE, refs.ROLE_ASSIGNMENT,
+    )
+)
+
+#: A department head sets the personal services of the employees of the department (ORG-5).
+HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)})
+
+
+@attrs.frozen
+class ScopeNode:
+    """One link of an object's ancestry: the object and, for departments, its head."""
+
+    ref: ObjectRef
+    head_id: int | None = None
+
+
+def is_allowed(
+    actor_id: int,
+    assignments: Iterable[RoleAssignment],
+    action: Action,
+    kind: str,
+    chain: Sequence[ScopeNode],
+    project_id: int | None = None,
+) -> bool:
+    """May ``actor_id``, holding ``assignments``, do ``action`` on an object of ``kind``
+    whose ancestry (the object or its container first, the Company last) is ``chain``?
+
+    A role limited to a project applies only when the action concerns that project.
+    """
+    if (action, kind) in EVERYONE:
+        return True
+    in_chain = {node.ref for node in chain}
+    for a in assignments:
+        if a.employee_id != actor_id:
+            continue
+        if a.project_id is not None and project_id is not None and a.project_id != project_id:
+            continue
+        if a.role is Role.DIRECTOR and a.scope_kind == refs.COMPANY:
+            return True
+        if a.scope in in_chain and (action, kind) in PERMISSIONS.get(a.role, frozenset()):
+            return True
+    return any(
+        node.head_id == actor_id and node.ref.kind == refs.DEPARTMENT and (action, kind) in HEAD
+        for node in chain
+    )
+
+
+@attrs.frozen
+class Policy:
+    """The policy bound to one actor, as use cases see it."""
+
+    actor_id: int
+    assignments: tuple[RoleAssignment, ...]
+
+    @property
+    def is_director(self) -> bool:
+        return any(
+            a.role is Role.DIRECTOR and a.employee_id == self.actor_id for a in self.assignments
+        )
+
+    def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
+        return is_allowed(self.actor_id, self.assignments, action, kind, chain, project_id)
+
+    def require(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
+        if not self.allows(action, kind, chain, project_id):
+            raise Forbidden(f"you may not {action.value} {kind} here")

@@ -1,0 +1,173 @@
+"""Use cases of the access area (grant, revoke, list roles) and the helpers every other
+use case uses to ask the policy: who the actor is, and an object's ancestry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ecrm_core.access.model import ROLE_SCOPES, Action, Role, RoleAssignment
+from ecrm_core.access.policy import Policy, ScopeNode
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
+from ecrm_core.kernel.ports import Clock
+from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
+
+#: kind -> name of the unit of work's repository that stores it.
+REPOSITORIES: dict[str, str] = {
+    refs.COMPANY: "company",
+    refs.DEPARTMENT: "departments",
+    refs.PROJECT: "projects",
+    refs.EMPLOYEE: "employees",
+    refs.SERVICE_TYPE: "service_types",
+    refs.SERVICE: "services",
+    refs.ROLE_ASSIGNMENT: "roles",
+    refs.MESSAGE: "messages",
+}
+
+
+def load(uow: UnitOfWork, ref: ObjectRef):
+    """The aggregate ``ref`` points at, or NotFound."""
+    repo_name = REPOSITORIES.get(ref.kind)
+    if repo_name is None:
+        raise NotFound(ref.kind, ref.id)
+    obj = getattr(uow, repo_name).get(ref.id)
+    if obj is None:
+        raise NotFound(ref.kind, ref.id)
+    return obj
+
+
+def _company_ref(uow: UnitOfWork) -> ObjectRef:
+    company = uow.company.first()
+    return ObjectRef(refs.COMPANY, company.id if company else 0)
+
+
+def _parent_of_department(uow, dep) -> ObjectRef:
+    return ObjectRef(refs.DEPARTMENT, dep.parent_id) if dep.parent_id else _company_ref(uow)
+
+
+def _parent_of_employee(uow, emp) -> ObjectRef:
+    return ObjectRef(refs.DEPARTMENT, emp.department_id) if emp.department_id else _company_ref(uow)
+
+
+#: kind -> function giving the parent of an object of that kind. Areas add their kinds.
+PARENTS: dict[str, Callable] = {
+    refs.DEPARTMENT: _parent_of_department,
+    refs.EMPLOYEE: _parent_of_employee,
+    refs.PROJECT: lambda uow, _obj: _company_ref(uow),
+    refs.SERVICE_TYPE: lambda uow, _obj: _company_ref(uow),
+    refs.SERVICE: lambda uow, svc: svc.owner,
+    refs.ROLE_ASSIGNMENT: lambda uow, ra: ra.scope,
+    refs.MESSAGE: lambda uow, msg: ObjectRef(refs.EMPLOYEE, msg.recipient_id),
+}
+
+
+def chain_of(uow: UnitOfWork, ref: ObjectRef) -> list[ScopeNode]:
+    """``ref`` and its ancestors up to the Company (the object first)."""
+    chain: list[ScopeNode] = []
+    seen: set[ObjectRef] = set()
+    current: ObjectRef | None = ref
+    while current is not None and current not in seen and current.id:
+        seen.add(current)
+        obj = load(uow, current)
+        chain.append(ScopeNode(current, getattr(obj, "head_id", None)
+                               if current.kind == refs.DEPARTMENT else None))
+        parent = PARENTS.get(current.kind)
+        current = parent(uow, obj) if parent else None
+    return chain
+
+
+def policy_for(uow: UnitOfWork, actor_id: int) -> Policy:
+    """The policy of an active employee; a disabled or unknown one may do nothing."""
+    actor = uow.employees.get(actor_id)
+    if actor is None or not actor.active:
+        raise Forbidden("your account is disabled")
+    uow.acting_as(actor_id)
+    return Policy(actor_id, tuple(uow.roles.list(employee_id=actor_id)))
+
+
+class AccessService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    def grant(
+        self, actor_id: int, employee_id, role, scope: ObjectRef, project_id=None
+    ) -> RoleAssignment:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            parsed = RoleAssignment.validate(role, scope)
+            if uow.employees.get(employee_id) is None:
+                raise ValidationFailed.single("employee_id", "no such employee")
+            if project_id is not None and uow.projects.get(project_id) is None:
+                raise ValidationFailed.single("project_id", "no such project")
+            try:
+                chain = chain_of(uow, scope)
+            except NotFound:
+                raise ValidationFailed.single("scope", f"no such {scope.kind}") from None
+            if parsed is Role.DIRECTOR:
+                if not policy.is_director:
+                    raise Forbidden("only the Director may appoint a Director")
+            else:
+                policy.require(Action.GRANT, scope.kind, chain, project_id)
+            existing = uow.roles.first(
+                role=parsed, employee_id=employee_id, scope_kind=scope.kind,
+                scope_id=scope.id, project_id=project_id,
+            )
+            if existing is not None:
+                return existing
+            assignment = uow.roles.add(
+                RoleAssignment(
+                    role=parsed, employee_id=employee_id, scope_kind=scope.kind,
+                    scope_id=scope.id, project_id=project_id,
+                    granted_at=self.clock.now(), granted_by=actor_id,
+                )
+            )
+            assignment.record_created(
+                ("role", "employee_id", "scope_kind", "scope_id", "project_id")
+            )
+            uow.commit()
+            return assignment
+
+    def revoke(self, actor_id: int, assignment_id: int) -> None:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            assignment = uow.roles.get(assignment_id)
+            if assignment is None:
+                raise NotFound(refs.ROLE_ASSIGNMENT, assignment_id)
+            if assignment.role is Role.DIRECTOR:
+                if not policy.is_director:
+                    raise Forbidden("only the Director may remove a Director")
+                directors = uow.roles.count(role=Role.DIRECTOR, scope_kind=refs.COMPANY)
+                if directors <= 1:
+                    raise ValidationFailed.single(
+                        "role", "the company must keep at least one Director"
+                    )
+            else:
+                policy.require(
+                    Action.GRANT, assignment.scope_kind, chain_of(uow, assignment.scope),
+                    assignment.project_id,
+                )
+            assignment.record_deleted(
+                ("role", "employee_id", "scope_kind", "scope_id", "project_id")
+            )
+            uow.roles.delete(assignment)
+            uow.commit()
+
+    def assignments(self, actor_id: int, **filters) -> list[RoleAssignment]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return uow.roles.list(order_by=("employee_id", "role", "id"), **filters)
+
+    def policy(self, actor_id: int) -> Policy:
+        with self.uow_factory() as uow:
+            return policy_for(uow, actor_id)
+
+    def allowed(self, actor_id: int, action: Action, ref: ObjectRef) -> bool:
+        """For faces that show or hide a button; the use case still checks."""
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            return policy.allows(action, ref.kind, chain_of(uow, ref))
+
+
+__all__ = ["ROLE_SCOPES", "AccessService", "chain_of", "load", "policy_for"]

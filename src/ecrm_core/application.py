@@ -1,0 +1,44 @@
+"""The application: every use case of ECRM, wired to the ports it was given.
+
+``ecrm_adapters.bootstrap`` builds one from settings (SQLite, PostgreSQL, SMTP, …);
+tests build one from in-memory fakes. Faces (web, CLI, queue actors) call it.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ecrm_core.access.services import AccessService
+from ecrm_core.auth.services import AuthService
+from ecrm_core.history.services import HistoryService
+from ecrm_core.kernel.ports import Clock, PasswordHasher, Secrets
+from ecrm_core.kernel.uow import UnitOfWorkFactory
+from ecrm_core.messages.ports import Mailer
+from ecrm_core.messages.services import MessageService
+from ecrm_core.org.services import OrgService
+
+
+@attrs.define
+class Application:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    org: OrgService
+    access: AccessService
+    auth: AuthService
+    messages: MessageService
+    history: HistoryService
+
+    @classmethod
+    def build(
+        cls, *, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
+        secrets: Secrets, mailer: Mailer, base_url: str = "",
+    ) -> Application:
+        return cls(
+            uow_factory=uow_factory,
+            clock=clock,
+            org=OrgService(uow_factory, clock, hasher),
+            access=AccessService(uow_factory, clock),
+            auth=AuthService(uow_factory, clock, hasher, secrets),
+            messages=MessageService(uow_factory, clock, mailer, base_url=base_url),
+            history=HistoryService(uow_factory),
+        )

@@ -1,0 +1,1 @@
+"""Entering the system: login sessions, failed-login throttling, API tokens (AUTH-1)."""

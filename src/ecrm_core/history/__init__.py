@@ -1,0 +1,1 @@
+"""One history for all changes (HIST-1)."""

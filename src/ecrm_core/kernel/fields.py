@@ -1,0 +1,80 @@
+"""Parsing raw input (form fields, JSON) into values, collecting a message per bad field
+so that one answer names every offending field (faces turn it into 422 / form errors)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ecrm_core.kernel.errors import ValidationFailed
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+class Fields:
+    """Collects per-field messages so that one answer names every bad field."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def text(self, data: dict, name: str, *, required=False, max_len=255) -> Any:
+        if name not in data:
+            if required:
+                self.errors[name] = "required"
+            return None
+        value = data[name]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.errors[name] = "must be text"
+            return None
+        value = value.strip()
+        if required and not value:
+            self.errors[name] = "required"
+        elif len(value) > max_len:
+            self.errors[name] = f"at most {max_len} characters"
+        elif "\x00" in value:
+            self.errors[name] = "must not contain NUL characters"
+        return value
+
+    def ident(self, data: dict, name: str, *, required=False) -> Any:
+        if name not in data or data[name] in (None, ""):
+            if required:
+                self.errors[name] = "required"
+            return None
+        value = data[name]
+        if isinstance(value, bool):
+            self.errors[name] = "must be an id (a whole number)"
+            return None
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.errors[name] = "must be an id (a whole number)"
+            return None
+        if number <= 0 or number > 2**62:
+            self.errors[name] = "must be an id (a whole number)"
+            return None
+        return number
+
+    def flag(self, data: dict, name: str) -> Any:
+        if name not in data:
+            return None
+        value = data[name]
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "on", "yes", "y"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "off", "no", "n", ""):
+            return False
+        self.errors[name] = "must be true or false"
+        return None
+
+    def check(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+
+def check_email(fields: Fields, name: str, value: str | None) -> str | None:
+    if value and not EMAIL_RE.match(value):
+        fields.errors[name] = "not a valid e-mail address"
+    return value or None

@@ -1,0 +1,121 @@
+"""Unit of work and repository ports.
+
+A use case opens a unit of work, loads aggregates through its repositories, calls
+domain methods and commits. On commit the unit of work turns every event recorded by
+the aggregates it has seen into a history row and, for relayed events, an outbox row,
+in the same transaction as the change (architecture rule 3)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
+
+from ecrm_core.kernel.events import DomainEvent
+from ecrm_core.kernel.ports import Clock
+
+T = TypeVar("T")
+
+
+class Repository(Protocol, Generic[T]):
+    """Storage of one aggregate type.
+
+    Filters are keyword equality tests; a suffix selects another comparison:
+    ``id__gt``, ``id__lt``, ``kind__in``, ``name__icontains``. ``order_by`` takes
+    field names, ``-`` for descending.
+    """
+
+    def add(self, obj: T) -> T:
+        """Store a new aggregate and give it an id."""
+
+    def get(self, ident: int) -> T | None: ...
+
+    def list(
+        self, *, order_by: Iterable[str] = ("id",), limit: int | None = None,
+        offset: int = 0, **filters: Any,
+    ) -> list[T]: ...
+
+    def first(self, **filters: Any) -> T | None: ...
+
+    def count(self, **filters: Any) -> int: ...
+
+    def delete(self, obj: T) -> None: ...
+
+
+class UnitOfWork(abc.ABC):
+    """Transaction boundary. Rolls back unless ``commit()`` is called."""
+
+    # Repositories (set by adapters).
+    company: Repository
+    departments: Repository
+    projects: Repository
+    employees: Repository
+    service_types: Repository
+    services: Repository
+    roles: Repository
+    messages: Repository
+    history: Repository
+    login_sessions: Repository
+    api_tokens: Repository
+    login_throttles: Repository
+    handled_messages: Repository
+
+    def __init__(
+        self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None
+    ) -> None:
+        self.clock = clock
+        self.actor_id: int | None = None
+        self.published: list[DomainEvent] = []
+        self._after_commit = after_commit
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.rollback()
+
+    def acting_as(self, actor_id: int | None) -> UnitOfWork:
+        """Who the history rows written by this unit of work name as the author."""
+        self.actor_id = actor_id
+        return self
+
+    def commit(self) -> None:
+        from ecrm_core.history.model import entry_for
+
+        events = list(self._collect_events())
+        at = self.clock.now()
+        for event in events:
+            self.history.add(entry_for(event, actor_id=self.actor_id, at=at))
+            if event.relayed:
+                self._add_to_outbox(event, at)
+        self._commit()
+        self.published.extend(events)
+        if self._after_commit and events:
+            self._after_commit(events)
+
+    def _collect_events(self) -> Iterator[DomainEvent]:
+        while True:
+            produced = False
+            for obj in self._seen():
+                pending = getattr(obj, "events", None)
+                while pending:
+                    produced = True
+                    yield pending.pop(0)
+            if not produced:
+                return
+
+    @abc.abstractmethod
+    def _seen(self) -> Iterable[Any]:
+        """Aggregates loaded or added in this unit of work."""
+
+    @abc.abstractmethod
+    def _add_to_outbox(self, event: DomainEvent, at) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,474 @@
+"""Use cases of the organisation (ORG-1…ORG-5). Each one asks the policy, loads through
+the unit of work, calls domain methods and commits; history follows from the events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecrm_core.access.model import Action, Role, RoleAssignment
+from ecrm_core.access.services import chain_of, policy_for
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import Conflict, NotFound, ValidationFailed
+from ecrm_core.kernel.fields import Fields, check_email
+from ecrm_core.kernel.ports import Clock, PasswordHasher
+from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ecrm_core.org.model import (
+    LOCALES,
+    LOGIN_RE,
+    MIN_PASSWORD,
+    SERVICE_OWNERS,
+    Company,
+    Department,
+    Employee,
+    Project,
+    Service,
+    ServiceState,
+    ServiceType,
+)
+
+Data = dict[str, Any]
+
+
+def _check_password(fields: Fields, name: str, password: Any) -> str | None:
+    if password is None or password == "":
+        fields.errors[name] = "required"
+        return None
+    if not isinstance(password, str):
+        fields.errors[name] = "must be text"
+        return None
+    if len(password) < MIN_PASSWORD:
+        fields.errors[name] = f"at least {MIN_PASSWORD} characters"
+    elif len(password) > 256:
+        fields.errors[name] = "at most 256 characters"
+    return password
+
+
+def _version(data: Data) -> int | None:
+    value = data.get("version")
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("version", "must be a whole number") from None
+
+
+def _get(repo, kind: str, ident) -> Any:
+    obj = repo.get(ident) if isinstance(ident, int) else None
+    if obj is None:
+        raise NotFound(kind, ident)
+    return obj
+
+
+class OrgService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher):
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.hasher = hasher
+
+    # -- the Company and its first employee (ORG-1) ---------------------------------
+
+    def found_company(self, company_name: str, director: Data) -> Employee:
+        """Create the one Company and its first employee, who becomes Director."""
+        fields = Fields()
+        name = fields.text({"company_name": company_name}, "company_name", required=True)
+        fields.check()
+        with self.uow_factory() as uow:
+            if uow.company.first() is not None:
+                raise Conflict("the company is already registered")
+            company = uow.company.add(Company(name=name))
+            company.record_created(("name",))
+            employee = self._new_employee(uow, director)
+            uow.acting_as(employee.id)
+            grant = uow.roles.add(
+                RoleAssignment(
+                    role=Role.DIRECTOR, employee_id=employee.id, scope_kind=refs.COMPANY,
+                    scope_id=company.id, granted_at=self.clock.now(),
+                )
+            )
+            grant.record_created(("role", "employee_id", "scope_kind", "scope_id"))
+            uow.commit()
+            return employee
+
+    def company(self) -> Company | None:
+        with self.uow_factory() as uow:
+            return uow.company.first()
+
+    def rename_company(self, actor_id: int, data: Data) -> Company:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            company = uow.company.first()
+            if company is None:
+                raise NotFound(refs.COMPANY, "-")
+            policy.require(Action.EDIT, refs.COMPANY, chain_of(uow, company.ref))
+            company.check_version(_version(data))
+            fields = Fields()
+            name = fields.text(data, "name", required=True)
+            fields.check()
+            company.apply_changes({"name": name})
+            uow.commit()
+            return company
+
+    # -- departments (ORG-2) --------------------------------------------------------
+
+    def _department_values(self, uow: UnitOfWork, data: Data, creating: bool) -> Data:
+        fields = Fields()
+        values = {
+            "name": fields.text(data, "name", required=creating),
+            "description": fields.text(data, "description", max_len=4000),
+            "parent_id": fields.ident(data, "parent_id"),
+            "head_id": fields.ident(data, "head_id"),
+        }
+        if values["parent_id"] and uow.departments.get(values["parent_id"]) is None:
+            fields.errors["parent_id"] = "no such department"
+        if values["head_id"] and uow.employees.get(values["head_id"]) is None:
+            fields.errors["head_id"] = "no such employee"
+        fields.check()
+        return {k: v for k, v in values.items() if k in data}
+
+    def create_department(self, actor_id: int, data: Data) -> Department:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            values = self._department_values(uow, data, creating=True)
+            parent = values.get("parent_id")
+            container = ObjectRef(refs.DEPARTMENT, parent) if parent else uow.company.first().ref
+            policy.require(Action.CREATE, refs.DEPARTMENT, chain_of(uow, container))
+            values.setdefault("description", "")
+            dep = uow.departments.add(Department(**values))
+            dep.record_created(Department.EDITABLE)
+            uow.commit()
+            return dep
+
+    def update_department(self, actor_id: int, department_id: int, data: Data) -> Department:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            dep = _get(uow.departments, refs.DEPARTMENT, department_id)
+            policy.require(Action.EDIT, refs.DEPARTMENT, chain_of(uow, dep.ref))
+            dep.check_version(_version(data))
+            values = self._department_values(uow, data, creating=False)
+            if values.get("name") == "":
+                raise ValidationFailed.single("name", "required")
+            new_parent = values.get("parent_id")
+            if new_parent:
+                ancestors = {n.ref for n in chain_of(uow, ObjectRef(refs.DEPARTMENT, new_parent))}
+                if dep.ref in ancestors:
+                    raise ValidationFailed.single(
+                        "parent_id", "a department cannot be placed inside itself"
+                    )
+                policy.require(
+                    Action.CREATE, refs.DEPARTMENT,
+                    chain_of(uow, ObjectRef(refs.DEPARTMENT, new_parent)),
+                )
+            dep.apply_changes(values)
+            uow.commit()
+            return dep
+
+    def departments(self, actor_id: int) -> list[Department]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return uow.departments.list(order_by=("name", "id"))
+
+    def department(self, actor_id: int, department_id: int) -> Department:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return _get(uow.departments, refs.DEPARTMENT, department_id)
+
+    # -- projects (ORG-3) -----------------------------------------------------------
+
+    def _project_values(self, data: Data, creating: bool) -> Data:
+        fields = Fields()
+        values = {
+            "name": fields.text(data, "name", required=creating),
+            "description": fields.text(data, "description", max_len=4000),
+            "active": fields.flag(data, "active"),
+        }
+        fields.check()
+        if values.get("name") == "" and "name" in data:
+            raise ValidationFailed.single("name", "required")
+        return {k: v for k, v in values.items() if k in data and v is not None}
+
+    def create_project(self, actor_id: int, data: Data) -> Project:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            values = self._project_values(data, creating=True)
+            policy.require(Action.CREATE, refs.PROJECT, chain_of(uow, uow.company.first().ref))
+            project = uow.projects.add(Project(**values))
+            project.record_created(Project.EDITABLE)
+            uow.commit()
+            return project
+
+    def update_project(self, actor_id: int, project_id: int, data: Data) -> Project:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            project = _get(uow.projects, refs.PROJECT, project_id)
+            policy.require(Action.EDIT, refs.PROJECT, chain_of(uow, project.ref))
+            project.check_version(_version(data))
+            project.apply_changes(self._project_values(data, creating=False))
+            uow.commit()
+            return project
+
+    def projects(self, actor_id: int) -> list[Project]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return uow.projects.list(order_by=("name", "id"))
+
+    def project(self, actor_id: int, project_id: int) -> Project:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return _get(uow.projects, refs.PROJECT, project_id)
+
+    # -- employees (ORG-4) ----------------------------------------------------------
+
+    def _employee_values(self, uow: UnitOfWork, data: Data, fields: Fields, creating: bool):
+        values = {
+            "full_name": fields.text(data, "full_name", required=creating),
+            "email": check_email(fields, "email", fields.text(data, "email", max_len=254)),
+            "phone": fields.text(data, "phone", max_len=40),
+            "position": fields.text(data, "position"),
+            "department_id": fields.ident(data, "department_id"),
+            "head_id": fields.ident(data, "head_id"),
+            "locale": fields.text(data, "locale", max_len=5),
+            "timezone": fields.text(data, "timezone", max_len=64),
+            "active": fields.flag(data, "active"),
+        }
+        if values["locale"] and values["locale"] not in LOCALES:
+            fields.errors["locale"] = f"one of: {', '.join(LOCALES)}"
+        if values["department_id"] and uow.departments.get(values["department_id"]) is None:
+            fields.errors["department_id"] = "no such department"
+        if values["head_id"] and uow.employees.get(values["head_id"]) is None:
+            fields.errors["head_id"] = "no such employee"
+        if "full_name" in data and not values["full_name"] and "full_name" not in fields.errors:
+            fields.errors["full_name"] = "required"
+        keep = {}
+        for key, value in values.items():
+            if key not in data:
+                continue
+            if key in ("locale", "timezone", "active") and value in (None, ""):
+                continue
+            if key in ("phone", "position") and value is None:
+                value = ""
+            keep[key] = value
+        return keep
+
+    def _new_employee(self, uow: UnitOfWork, data: Data) -> Employee:
+        fields = Fields()
+        login = fields.text(data, "login", required=True, max_len=64)
+        login = login.lower() if login else login
+        if login and not LOGIN_RE.match(login):
+            fields.errors["login"] = (
+                "2–64 Latin letters, digits, dots, dashes, underscores or @; "
+                "starts with a letter or digit"
+            )
+        password = _check_password(fields, "password", data.get("password"))
+        values = self._employee_values(uow, data, fields, creating=True)
+        if login and "login" not in fields.errors and uow.employees.first(login__ieq=login):
+            fields.errors["login"] = "this login is taken"
+        fields.check()
+        employee = uow.employees.add(
+            Employee(
+                login=login, password_hash=self.hasher.hash(password),
+                created_at=self.clock.now(), **values,
+            )
+        )
+        employee.record_created(Employee.CREATED_FIELDS)
+        return employee
+
+    def add_employee(self, actor_id: int, data: Data) -> Employee:
+        """Register an employee (a user with login and password) in a department."""
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            dep_id = Fields().ident(data, "department_id")
+            container = (
+                ObjectRef(refs.DEPARTMENT, dep_id)
+                if dep_id and uow.departments.get(dep_id)
+                else uow.company.first().ref
+            )
+            policy.require(Action.CREATE, refs.EMPLOYEE, chain_of(uow, container))
+            employee = self._new_employee(uow, data)
+            uow.commit()
+            return employee
+
+    def update_employee(self, actor_id: int, employee_id: int, data: Data) -> Employee:
+        """Change an employee's card. ``data['version']`` is the version the change was
+        prepared against: a concurrent edit makes it stale and the change is refused."""
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            touched = {k for k in data if k in Employee.EDITABLE}
+            own_card = employee.id == actor_id and touched <= set(Employee.SELF_EDITABLE)
+            if not own_card:
+                policy.require(Action.EDIT, refs.EMPLOYEE, chain_of(uow, employee.ref))
+                new_dep = Fields().ident(data, "department_id")
+                if new_dep and new_dep != employee.department_id and uow.departments.get(new_dep):
+                    policy.require(
+                        Action.CREATE, refs.EMPLOYEE,
+                        chain_of(uow, ObjectRef(refs.DEPARTMENT, new_dep)),
+                    )
+            employee.check_version(_version(data))
+            fields = Fields()
+            values = self._employee_values(uow, data, fields, creating=False)
+            if values.get("head_id") == employee.id:
+                fields.errors["head_id"] = "an employee cannot be their own head"
+            if employee.id == actor_id and values.get("active") is False:
+                fields.errors["active"] = "you cannot disable yourself"
+            fields.check()
+            employee.apply_changes(values)
+            uow.commit()
+            return employee
+
+    def set_password(
+        self, actor_id: int, employee_id: int, password: Any, current_password: Any = None
+    ) -> None:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            fields = Fields()
+            if employee.id == actor_id:
+                if not isinstance(current_password, str) or not self.hasher.verify(
+                    employee.password_hash, current_password
+                ):
+                    fields.errors["current_password"] = "the current password is wrong"
+            else:
+                policy.require(Action.EDIT, refs.EMPLOYEE, chain_of(uow, employee.ref))
+            password = _check_password(fields, "password", password)
+            fields.check()
+            employee.change_password(self.hasher.hash(password))
+            uow.commit()
+
+    def set_active(self, actor_id: int, employee_id: int, active: bool) -> Employee:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            policy.require(Action.DELETE, refs.EMPLOYEE, chain_of(uow, employee.ref))
+            if employee.id == actor_id and not active:
+                raise ValidationFailed.single("active", "you cannot disable yourself")
+            if not active:
+                employee.disable()
+                for session in uow.login_sessions.list(employee_id=employee.id, ended_at=None):
+                    session.end(self.clock.now())
+            else:
+                employee.enable()
+            uow.commit()
+            return employee
+
+    def employees(self, actor_id: int, **filters) -> list[Employee]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return uow.employees.list(order_by=("full_name", "id"), **filters)
+
+    def employee(self, actor_id: int, employee_id: int) -> Employee:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return _get(uow.employees, refs.EMPLOYEE, employee_id)
+
+    def employee_by_login(self, login: str) -> Employee | None:
+        """For administration from the command line (no actor: the operator owns the box)."""
+        with self.uow_factory() as uow:
+            return uow.employees.first(login__ieq=login)
+
+    # -- service types and services (ORG-5) -----------------------------------------
+
+    def create_service_type(self, actor_id: int, data: Data) -> ServiceType:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            policy.require(Action.CREATE, refs.SERVICE_TYPE, chain_of(uow, uow.company.first().ref))
+            fields = Fields()
+            code = fields.text(data, "code", required=True, max_len=64)
+            name = fields.text(data, "name", required=True)
+            description = fields.text(data, "description", max_len=4000) or ""
+            if code and uow.service_types.first(code=code):
+                fields.errors["code"] = "this code is taken"
+            fields.check()
+            stype = uow.service_types.add(ServiceType(code=code, name=name, description=description))
+            stype.record_created(("code", "name", "description"))
+            uow.commit()
+            return stype
+
+    def update_service_type(self, actor_id: int, type_id: int, data: Data) -> ServiceType:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            stype = _get(uow.service_types, refs.SERVICE_TYPE, type_id)
+            policy.require(Action.EDIT, refs.SERVICE_TYPE, chain_of(uow, stype.ref))
+            stype.check_version(_version(data))
+            fields = Fields()
+            values = {
+                "name": fields.text(data, "name"),
+                "description": fields.text(data, "description", max_len=4000),
+                "active": fields.flag(data, "active"),
+            }
+            if "name" in data and not values["name"]:
+                fields.errors["name"] = "required"
+            fields.check()
+            stype.apply_changes({k: v for k, v in values.items() if k in data and v is not None})
+            uow.commit()
+            return stype
+
+    def service_types(self, actor_id: int) -> list[ServiceType]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            return uow.service_types.list(order_by=("name", "id"))
+
+    def open_service(self, actor_id: int, owner: ObjectRef, service_type_id: Any) -> Service:
+        """Give a department, project or employee a capability (a service)."""
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            fields = Fields()
+            type_id = fields.ident({"service_type_id": service_type_id}, "service_type_id",
+                                   required=True)
+            if owner.kind not in SERVICE_OWNERS:
+                fields.errors["owner"] = "services belong to departments, projects or employees"
+            fields.check()
+            stype = uow.service_types.get(type_id)
+            if stype is None:
+                raise ValidationFailed.single("service_type_id", "no such service type")
+            if not stype.active:
+                raise ValidationFailed.single("service_type_id", "this service type is closed")
+            chain = chain_of(uow, owner)
+            policy.require(Action.MANAGE_SERVICES, owner.kind, chain)
+            existing = uow.services.first(
+                owner_kind=owner.kind, owner_id=owner.id, service_type_id=type_id,
+                state=ServiceState.ACTIVE,
+            )
+            if existing is not None:
+                raise ValidationFailed.single("service_type_id", "this service is already active")
+            now = self.clock.now()
+            service = uow.services.add(
+                Service(service_type_id=type_id, owner_kind=owner.kind, owner_id=owner.id,
+                        opened_at=now)
+            )
+            service.record_created(("service_type_id", "owner_kind", "owner_id", "state"))
+            uow.commit()
+            return service
+
+    def close_service(self, actor_id: int, service_id: int) -> Service:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            service = _get(uow.services, refs.SERVICE, service_id)
+            policy.require(Action.MANAGE_SERVICES, service.owner_kind, chain_of(uow, service.owner))
+            service.close(self.clock.now())
+            uow.commit()
+            return service
+
+    def set_service_availability(self, actor_id: int, service_id: int, available: Any) -> Service:
+        """An administrator switches whether an employee's service may be used now."""
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            service = _get(uow.services, refs.SERVICE, service_id)
+            fields = Fields()
+            flag = fields.flag({"available": available}, "available")
+            if flag is None and "available" not in fields.errors:
+                fields.errors["available"] = "required"
+            fields.check()
+            policy.require(Action.SET_AVAILABILITY, service.owner_kind, chain_of(uow, service.owner))
+            service.set_available(flag)
+            uow.commit()
+            return service
+
+    def services_of(self, actor_id: int, owner: ObjectRef, include_closed=True) -> list[Service]:
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            filters = {"owner_kind": owner.kind, "owner_id": owner.id}
+            if not include_closed:
+                filters["state"] = ServiceState.ACTIVE
+            return uow.services.list(order_by=("state", "id"), **filters)

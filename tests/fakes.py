@@ -1,0 +1,209 @@
+"""In-memory fakes of the core's ports: the unit tests drive the services with these."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ecrm_core.application import Application
+from ecrm_core.kernel.uow import UnitOfWork
+from ecrm_core.messages.ports import Email
+
+REPOS = (
+    "company", "departments", "projects", "employees", "service_types", "services", "roles",
+    "messages", "history", "login_sessions", "api_tokens", "login_throttles", "handled_messages",
+)
+
+
+def _matches(obj: Any, filters: dict[str, Any]) -> bool:
+    for key, expected in filters.items():
+        name, _, op = key.partition("__")
+        value = getattr(obj, name)
+        if op == "":
+            ok = value == expected
+        elif op == "gt":
+            ok = value is not None and value > expected
+        elif op == "lt":
+            ok = value is not None and value < expected
+        elif op == "in":
+            ok = value in expected
+        elif op == "ieq":
+            ok = value is not None and str(value).lower() == str(expected).lower()
+        elif op == "icontains":
+            ok = value is not None and str(expected).lower() in str(value).lower()
+        else:
+            raise ValueError(f"unknown filter {key}")
+        if not ok:
+            return False
+    return True
+
+
+class FakeRepository:
+    """Stores committed copies; a unit of work sees its own working copies."""
+
+    def __init__(self, store: dict[int, Any], ids: itertools.count, uow: FakeUnitOfWork):
+        self._store = store
+        self._ids = ids
+        self._uow = uow
+
+    def _working(self, obj):
+        key = (id(self._store), obj.id)
+        if key not in self._uow.working:
+            clone = copy.copy(obj)
+            clone.events = []
+            self._uow.working[key] = clone
+        return self._uow.working[key]
+
+    def _all(self):
+        seen = {}
+        for obj in self._store.values():
+            seen[obj.id] = self._working(obj)
+        for (store_id, ident), obj in self._uow.working.items():
+            if store_id == id(self._store) and ident not in self._uow.deleted:
+                seen[ident] = obj
+        return [o for i, o in seen.items() if (id(self._store), i) not in self._uow.deleted]
+
+    def add(self, obj):
+        obj.id = next(self._ids)
+        self._uow.working[(id(self._store), obj.id)] = obj
+        self._uow.new.add((id(self._store), obj.id))
+        return obj
+
+    def get(self, ident):
+        if not isinstance(ident, int):
+            return None
+        for obj in self._all():
+            if obj.id == ident:
+                return obj
+        return None
+
+    def list(self, *, order_by=("id",), limit=None, offset=0, **filters):
+        found = [o for o in self._all() if _matches(o, filters)]
+        for key in reversed(tuple(order_by)):
+            desc = key.startswith("-")
+            name = key.lstrip("-")
+            found.sort(key=lambda o, n=name: (getattr(o, n) is None, getattr(o, n)), reverse=desc)
+        found = found[offset:]
+        return found[:limit] if limit is not None else found
+
+    def first(self, **filters):
+        found = self.list(limit=1, **filters)
+        return found[0] if found else None
+
+    def count(self, **filters):
+        return len(self.list(**filters))
+
+    def delete(self, obj):
+        self._uow.deleted.add((id(self._store), obj.id))
+
+
+class FakeStorage:
+    def __init__(self):
+        self.stores = {name: {} for name in REPOS}
+        self.ids = {name: itertools.count(1) for name in REPOS}
+        self.outbox: list = []
+        self.commits = 0
+
+
+class FakeUnitOfWork(UnitOfWork):
+    def __init__(self, storage: FakeStorage, clock, after_commit=None):
+        super().__init__(clock, after_commit)
+        self.storage = storage
+        self.working: dict = {}
+        self.new: set = set()
+        self.deleted: set = set()
+        for name in REPOS:
+            setattr(self, name, FakeRepository(storage.stores[name], storage.ids[name], self))
+
+    def _seen(self):
+        return list(self.working.values())
+
+    def _add_to_outbox(self, event, at):
+        self.storage.outbox.append((event, at))
+
+    def _commit(self):
+        by_store = {id(store): store for store in self.storage.stores.values()}
+        for (store_id, ident), obj in self.working.items():
+            store = by_store[store_id]
+            if (store_id, ident) in self.deleted:
+                store.pop(ident, None)
+                continue
+            current = store.get(ident)
+            if current is not None and current.version != obj.version:
+                from ecrm_core.kernel.errors import Conflict
+
+                raise Conflict()
+            if current is not None and _state(current) != _state(obj):
+                obj.version += 1
+            stored = copy.copy(obj)
+            stored.events = []
+            store[ident] = stored
+        self.storage.commits += 1
+        self.working = {}
+        self.new = set()
+        self.deleted = set()
+
+    def rollback(self):
+        self.working = {}
+        self.new = set()
+        self.deleted = set()
+
+
+def _state(obj):
+    return {k: v for k, v in vars(obj).items() if k not in ("events", "version")}
+
+
+class FakeClock:
+    def __init__(self, now: datetime | None = None):
+        self.current = now or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def now(self):
+        return self.current
+
+    def advance(self, **delta):
+        self.current += timedelta(**delta)
+
+
+class FakeHasher:
+    def hash(self, password):
+        return "fake$" + password[::-1]
+
+    def verify(self, hashed, password):
+        return hashed == "fake$" + password[::-1]
+
+    def needs_rehash(self, hashed):
+        return False
+
+
+class FakeSecrets:
+    def __init__(self):
+        self.n = itertools.count(1)
+
+    def new_token(self):
+        return f"tok{next(self.n):08d}"
+
+    def digest(self, token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class FakeMailer:
+    def __init__(self, configured=True):
+        self.configured = configured
+        self.sent: list[Email] = []
+
+    def send(self, email):
+        self.sent.append(email)
+
+
+def fake_app(**kw) -> tuple[Application, FakeStorage]:
+    storage = FakeStorage()
+    clock = kw.pop("clock", None) or FakeClock()
+    mailer = kw.pop("mailer", None) or FakeMailer()
+    app = Application.build(
+        uow_factory=lambda: FakeUnitOfWork(storage, clock),
+        clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer, **kw,
+    )
+    return app, storage

@@ -1,0 +1,1 @@
+"""ECRM's web face: the Flask UI and the JSON API under /api/v1."""

@@ -1,7 +1,7 @@
 """Foundation: organisation, access, messages, history, auth, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28
 """
 

@@ -62,7 +62,7 @@ class SqlRepository:
     def add(self, obj):
         self.session.add(obj)
         try:
-            self.session.flush([obj])
+            self.session.flush()
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict(f"the change clashes with existing data ({exc.orig})") from None

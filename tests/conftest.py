@@ -1,0 +1,129 @@
+"""Shared fixtures.
+
+- ``database_url``: a fresh, migrated database per test — SQLite always; PostgreSQL too
+  when ``ECRM_TEST_DATABASE_URL`` is set (CI sets it). Tests that take it run on both.
+- ``sqlite_url``: SQLite only (fast; the e2e tests use it).
+- ``system`` / ``app`` / ``director``: a bootstrapped ECRM on SQLite with a Company and
+  its Director (login ``director``, password ``director-pass``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+from sqlalchemy import create_engine, text
+
+from ecrm_adapters.bootstrap import System, bootstrap
+from ecrm_adapters.security import Argon2Hasher
+from ecrm_adapters.settings import Settings
+from ecrm_adapters.sqlalchemy.engine import normalise_url
+from ecrm_adapters.sqlalchemy.migrate import upgrade
+from ecrm_adapters.sqlalchemy.tables import metadata
+
+# The machines are small and shared: no per-example deadline, no "too slow" failures.
+settings.register_profile(
+    "ecrm", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ecrm"))
+
+PG_URL = os.environ.get("ECRM_TEST_DATABASE_URL", "")
+BROKER_URL = os.environ.get("ECRM_TEST_BROKER_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+DIRECTOR_LOGIN = "director"
+DIRECTOR_PASSWORD = "director-pass"
+
+#: Real Argon2id, with a cheap cost so that tests that log in often stay fast.
+FAST_HASHER = Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "ecrm.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template, tmp_path) -> str:
+    path = tmp_path / "ecrm.db"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated():
+    if not PG_URL:
+        return None
+    engine = create_engine(normalise_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(normalise_url(url))
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(_pg_migrated) -> str:
+    if not _pg_migrated:
+        if IN_CI:
+            pytest.fail("CI must set ECRM_TEST_DATABASE_URL")
+        pytest.skip("PostgreSQL leg: set ECRM_TEST_DATABASE_URL to run it")
+    _truncate_pg(_pg_migrated)
+    return _pg_migrated
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+def make_system(url: str, tmp_path, **kw) -> System:
+    settings = Settings.from_env(
+        {"ECRM_DATA_DIR": str(tmp_path / "data"), "ECRM_DATABASE_URL": url,
+         "ECRM_SECRET_KEY": "test-secret"},
+        **kw.pop("settings", {}),
+    )
+    return bootstrap(settings, hasher=kw.pop("hasher", FAST_HASHER), **kw)
+
+
+def found(system: System):
+    return system.app.org.found_company(
+        "ООО «Тестовая компания»",
+        {"login": DIRECTOR_LOGIN, "password": DIRECTOR_PASSWORD,
+         "full_name": "Петров Иван Сергеевич", "email": "director@example.com"},
+    )
+
+
+@pytest.fixture
+def system(sqlite_url, tmp_path):
+    s = make_system(sqlite_url, tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def director(system):
+    return found(system)
+
+
+@pytest.fixture
+def app(system, director):
+    from ecrm_web.app import create_app
+
+    flask_app = create_app(system, {"TESTING": True})
+    return flask_app

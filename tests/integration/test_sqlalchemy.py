@@ -1,0 +1,167 @@
+"""The SQLAlchemy adapter on SQLite and PostgreSQL: migrations, the unit of work
+(history + outbox in the same transaction), optimistic locking, repository filters."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from ecrm_adapters.sqlalchemy import tables as t
+from ecrm_adapters.sqlalchemy.migrate import current_revision, head_revision
+from ecrm_core.kernel.errors import Conflict, ValidationFailed
+from tests.conftest import found, make_system
+
+PASSWORD = "correct-horse"
+
+
+@pytest.fixture
+def system_on(database_url, tmp_path):
+    system = make_system(database_url, tmp_path)
+    yield system
+    system.close()
+
+
+def counts(system) -> dict[str, int]:
+    with system.engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in t.metadata.sorted_tables
+        }
+
+
+def test_migrations_build_exactly_the_declared_schema(system_on):
+    with system_on.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+    assert diff == []
+    assert current_revision(system_on.engine) == head_revision(str(system_on.engine.url))
+
+
+def test_a_change_its_history_and_its_outbox_row_commit_together(system_on):
+    app = system_on.app
+    director = found(system_on)
+    anna = app.org.add_employee(director.id, {"login": "anna", "password": PASSWORD,
+                                              "full_name": "Анна", "email": "a@example.ru"})
+    before = counts(system_on)
+    app.messages.send(director.id, {"recipient_id": anna.id, "text": "Привет"})
+    after = counts(system_on)
+    assert after["messages"] - before["messages"] == 1
+    assert after["history"] - before["history"] == 1
+    assert after["outbox"] - before["outbox"] == 1
+    with system_on.engine.connect() as conn:
+        row = conn.execute(select(t.outbox.c.name, t.outbox.c.payload)).first()
+    assert row.name == "MessageCreated"
+    assert row.payload["recipient_id"] == anna.id
+
+
+def test_a_refused_change_leaves_nothing_behind(system_on):
+    app = system_on.app
+    director = found(system_on)
+    before = counts(system_on)
+    with pytest.raises(ValidationFailed):
+        app.org.add_employee(director.id, {"login": "director", "password": PASSWORD,
+                                           "full_name": "Двойник"})
+    with pytest.raises(ValidationFailed):
+        app.org.add_employee(director.id, {"login": "ok-login", "password": "x",
+                                           "full_name": "Короткий пароль"})
+    assert counts(system_on) == before
+
+
+def test_concurrent_edits_of_one_employee_never_overwrite(system_on):
+    """Two units of work load the same employee; the later commit loses with Conflict.
+
+    PostgreSQL: the version column makes the second UPDATE match no row. SQLite: writers
+    are serialised, so the second one's snapshot is stale and its write is refused —
+    both surface as Conflict. (Units of work that write begin IMMEDIATE on SQLite, so
+    two of them cannot even interleave in one thread; these two begin as readers.)"""
+    app = system_on.app
+    director = found(system_on)
+    readers = system_on.settings.is_sqlite
+    first = app.uow_factory(readonly=readers)
+    second = app.uow_factory(readonly=readers)
+    with first, second:
+        a = first.employees.get(director.id)
+        b = second.employees.get(director.id)
+        a.apply_changes({"position": "Генеральный директор"})
+        b.apply_changes({"position": "Исполнительный директор"})
+        first.commit()
+        with pytest.raises(Conflict):
+            second.commit()
+    assert app.org.employee(director.id, director.id).position == "Генеральный директор"
+    history = app.history.of(director.id, director.ref)
+    assert [h.changes for h in history if h.action == "ObjectChanged"] == [
+        [{"field": "position", "old": "", "new": "Генеральный директор"}]]
+
+
+def test_stale_version_from_a_form_is_refused(system_on):
+    app = system_on.app
+    director = found(system_on)
+    seen = app.org.employee(director.id, director.id).version
+    app.org.update_employee(director.id, director.id, {"phone": "+79130000001", "version": seen})
+    with pytest.raises(Conflict):
+        app.org.update_employee(director.id, director.id, {"phone": "+79130000002",
+                                                           "version": seen})
+    assert app.org.employee(director.id, director.id).phone == "+79130000001"
+
+
+def test_repository_filters_order_and_paging(system_on):
+    app = system_on.app
+    director = found(system_on)
+    for i in range(7):
+        app.org.add_employee(director.id, {"login": f"user{i}", "password": PASSWORD,
+                                           "full_name": f"Сотрудник {i}", "active": True})
+    with app.uow_factory() as uow:
+        repo = uow.employees
+        assert repo.count() == 8
+        assert [e.login for e in repo.list(order_by=("-login",), limit=2, offset=1)] == [
+            "user5", "user4"]
+        assert repo.first(login__ieq="USER3").login == "user3"
+        assert {e.login for e in repo.list(id__in=[2, 3])} == {"user0", "user1"}
+        assert repo.count(id__gt=5) == 3
+        assert repo.count(full_name__icontains="ник 1") == 1
+        assert repo.count(email=None) == 7
+        assert repo.get("2") is None and repo.get(10**30) is None
+
+
+def test_datetimes_come_back_aware_in_utc(system_on):
+    app = system_on.app
+    director = found(system_on)
+    employee = app.org.employee(director.id, director.id)
+    assert employee.created_at.tzinfo is not None
+    assert employee.created_at.utcoffset().total_seconds() == 0
+    assert abs(employee.created_at - datetime.now(UTC)).total_seconds() < 60
+
+
+def test_parallel_writers_all_succeed(system_on):
+    """SQLite: writers begin IMMEDIATE and wait on the busy timeout instead of failing."""
+    app = system_on.app
+    director = found(system_on)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(5):
+                app.org.create_project(director.id, {"name": f"Проект {n}-{i}"})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert len(app.org.projects(director.id)) == 20
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url, tmp_path):
+    system = make_system(sqlite_url, tmp_path)
+    with system.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    system.close()

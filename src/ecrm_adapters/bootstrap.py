@@ -11,6 +11,7 @@ import attrs
 from sqlalchemy.engine import Engine
 
 from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
+from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue
 from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
 from ecrm_adapters.settings import Settings
 from ecrm_adapters.sqlalchemy.engine import make_engine
@@ -26,7 +27,15 @@ class System:
     settings: Settings
     engine: Engine
     app: Application
-    queue: object | None = None
+    #: The outbox relay and dramatiq worker (ecrm_adapters.queue); idle until started.
+    queue: QueueRuntime | None = None
+
+    def start_embedded_queue(self) -> None:
+        """Start the queue beside this process (the web server calls it). Without
+        ECRM_BROKER_URL: the outbox relay and an in-process worker. With a Redis or
+        RabbitMQ URL: the relay only — separate ``ecrm worker`` processes consume."""
+        queue = self.queue if self.queue is not None else attach_queue(self)
+        queue.start()  # with an in-process worker exactly when the broker is embedded
 
     def close(self) -> None:
         if self.queue is not None:
@@ -62,6 +71,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
         secrets=TokenSecrets(), mailer=mailer or make_mailer(settings),
         base_url=settings.base_url,
     )
+    attach_queue(system)
     return system
 
 

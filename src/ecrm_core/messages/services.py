@@ -7,7 +7,7 @@ from typing import Any
 
 from ecrm_core.access.services import policy_for
 from ecrm_core.kernel import refs
-from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
+from ecrm_core.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields
 from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.kernel.ports import Clock
@@ -198,6 +198,14 @@ class MessageService:
         with self.uow_factory() as uow:
             if uow.handled_messages.first(key=delivery_key) is not None:
                 return False
+            # Claim the delivery before sending: a second worker handling the same key at
+            # the same moment waits on the unique key, then fails instead of sending again.
+            try:
+                uow.handled_messages.add(
+                    HandledMessage(key=delivery_key, handled_at=self.clock.now())
+                )
+            except Conflict:
+                return False
             message = uow.messages.get(message_id)
             recipient = uow.employees.get(message.recipient_id) if message else None
             sent = False
@@ -219,6 +227,5 @@ class MessageService:
                 )
                 message.mark_emailed(self.clock.now())
                 sent = True
-            uow.handled_messages.add(HandledMessage(key=delivery_key, handled_at=self.clock.now()))
             uow.commit()
             return sent

@@ -1,0 +1,33 @@
+"""The queue (issue 2 point 6, MSG-2): domain events written to the ``outbox`` table in
+the same transaction as the change are relayed to dramatiq actors.
+
+- ``brokers.make_broker(url)``: ``""`` -> an in-process ``StubBroker`` (the embedded
+  default), ``redis://`` -> ``RedisBroker``, ``amqp://`` -> ``RabbitmqBroker``.
+- ``actors``: the actors, registered inside a function against a given broker, and the
+  routing table from event names to actors.
+- ``relay.OutboxRelay``: publishes unpublished outbox rows, oldest first.
+- ``runtime``: ``QueueRuntime`` (``system.queue``: relay loop + optional in-process
+  worker), ``attach_queue(system)`` and ``run_worker(system)`` for ``ecrm worker``.
+
+Nothing here creates a broker, an actor or a thread when a module is imported.
+See docs/queue.md.
+"""
+
+from ecrm_adapters.queue.actors import QUEUE, ROUTES, Route, register_actors
+from ecrm_adapters.queue.brokers import is_embedded, make_broker
+from ecrm_adapters.queue.relay import OutboxRelay, delivery_key
+from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue, run_worker
+
+__all__ = [
+    "QUEUE",
+    "ROUTES",
+    "OutboxRelay",
+    "QueueRuntime",
+    "Route",
+    "attach_queue",
+    "delivery_key",
+    "is_embedded",
+    "make_broker",
+    "register_actors",
+    "run_worker",
+]

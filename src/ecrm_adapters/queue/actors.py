@@ -1,0 +1,76 @@
+"""Actors and the routing table from outbox event names to actors.
+
+Actors are registered by ``register_actors(broker, system)`` — inside a function,
+against a given broker — never at import time. Every actor takes the outbox row id and
+plain ids, and is idempotent: it records ``delivery_key(outbox_id)`` as handled (the core
+does this in the same transaction as the effect), so a message delivered twice has one
+effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import dramatiq
+
+from ecrm_adapters.queue.relay import delivery_key
+
+if TYPE_CHECKING:
+    from ecrm_adapters.bootstrap import System
+
+#: The dramatiq queue ECRM's actors listen on.
+QUEUE = "ecrm"
+
+DELIVER_MESSAGE_EMAIL = "deliver_message_email"
+
+#: Retries of a failing actor (SMTP down, database busy): exponential backoff from
+#: 10 seconds up to an hour between tries, 12 tries in all (some four hours).
+RETRY_OPTIONS: dict[str, Any] = {
+    "max_retries": 12,
+    "min_backoff": 10_000,
+    "max_backoff": 3_600_000,
+    # A stuck SMTP exchange is cut off (enforced in ``ecrm worker`` processes).
+    "time_limit": 300_000,
+}
+
+
+@attrs.frozen
+class Route:
+    """Where an outbox event goes: the actor and its arguments (besides ``outbox_id``),
+    taken from the event's JSON payload. Arguments are ids and primitives only."""
+
+    actor_name: str
+    arguments: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _message_arguments(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"message_id": int(payload["message_id"])}
+
+
+#: Event name -> route. An outbox row whose name has no route is marked published
+#: and sent nowhere.
+ROUTES: dict[str, Route] = {
+    # MSG-2: a system message is e-mailed to its recipient.
+    "MessageCreated": Route(DELIVER_MESSAGE_EMAIL, _message_arguments),
+}
+
+
+def register_actors(
+    broker: dramatiq.Broker, system: System, queue_name: str = QUEUE
+) -> dict[str, dramatiq.Actor]:
+    """Declare ECRM's actors on ``broker``; they call ``system.app``'s services."""
+
+    def deliver_message_email(outbox_id: int, message_id: int) -> None:
+        """MSG-2: e-mail one system message to its recipient (if they have an address
+        and mail is configured). Idempotent through the delivery key."""
+        system.app.messages.deliver_by_email(int(message_id), delivery_key(int(outbox_id)))
+
+    actors = [
+        dramatiq.actor(
+            deliver_message_email, broker=broker, actor_name=DELIVER_MESSAGE_EMAIL,
+            queue_name=queue_name, **RETRY_OPTIONS,
+        ),
+    ]
+    return {actor.actor_name: actor for actor in actors}

@@ -132,3 +132,12 @@ def test_director_may_do_anything_and_roles_only_add_rights(action, kind, where,
     more = base + [grant(r, DEP_B) for r in extra]
     if is_allowed(ACTOR, base, action, kind, chain):
         assert is_allowed(ACTOR, more, action, kind, chain)
+
+
+def test_own_messages_are_visible_to_their_recipient_only():
+    mine = [ScopeNode(ObjectRef(refs.MESSAGE, 5)), ScopeNode(ObjectRef(refs.EMPLOYEE, ACTOR)),
+            COMPANY]
+    theirs = [ScopeNode(ObjectRef(refs.MESSAGE, 6)), *EMP_IN_A]
+    assert is_allowed(ACTOR, [], Action.VIEW, refs.MESSAGE, mine)
+    assert not is_allowed(ACTOR, [], Action.VIEW, refs.MESSAGE, theirs)
+    assert not is_allowed(ACTOR, [], Action.EDIT, refs.MESSAGE, mine)

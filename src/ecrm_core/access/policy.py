@@ -58,6 +58,9 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
     )
 )
 
+#: What an employee may do with objects that hang under their own card (their messages).
+OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)})
+
 #: A department head sets the personal services of the employees of the department (ORG-5).
 HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)})
 
@@ -95,6 +98,8 @@ def is_allowed(
             return True
         if a.scope in in_chain and (action, kind) in PERMISSIONS.get(a.role, frozenset()):
             return True
+    if (action, kind) in OWN and ObjectRef(refs.EMPLOYEE, actor_id) in in_chain:
+        return True
     return any(
         node.head_id == actor_id and node.ref.kind == refs.DEPARTMENT and (action, kind) in HEAD
         for node in chain

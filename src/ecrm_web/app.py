@@ -12,6 +12,7 @@ from flask import Flask, g, request
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from pytz import timezone as pytz_timezone
 
 from ecrm_adapters.bootstrap import System, bootstrap
 from ecrm_adapters.settings import Settings
@@ -31,8 +32,16 @@ def _select_locale() -> str:
     return "ru"
 
 
+def _known_timezone(name: object) -> bool:
+    try:
+        pytz_timezone(name)
+    except Exception:  # unknown or malformed names: fall back rather than fail the page
+        return False
+    return True
+
+
 def _select_timezone() -> str | None:
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and _known_timezone(current_user.employee.timezone):
         return current_user.employee.timezone
     return "Europe/Moscow"
 
@@ -59,6 +68,7 @@ def create_app(system: System | None = None, config: dict[str, Any] | None = Non
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
+    app.json.ensure_ascii = False  # Cyrillic as it is, not \uXXXX
     app.extensions["ecrm"] = system
 
     csrf.init_app(app)

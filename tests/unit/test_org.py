@@ -200,3 +200,21 @@ def test_department_head_sets_personal_services(world):
     app.org.update_department(director.id, sales.id, {"head_id": head.id})
     stype = app.org.create_service_type(director.id, {"code": "call", "name": "Звонки"})
     assert app.org.open_service(head.id, clerk.ref, stype.id).owner == clerk.ref
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus", "../../etc/passwd", "Europe/", "x" * 70])
+def test_time_zone_must_exist(world, bad):
+    app, _, director, *_ = world
+    with pytest.raises(ValidationFailed) as err:
+        app.org.update_employee(director.id, director.id, {"timezone": bad})
+    assert "timezone" in err.value.errors
+    assert app.org.update_employee(director.id, director.id,
+                                   {"timezone": "Asia/Novosibirsk"}).timezone == "Asia/Novosibirsk"
+
+
+@pytest.mark.parametrize("bad", [1.5, float("inf"), float("nan"), "1e3", "-3", True, [1], 2**70])
+def test_ids_are_whole_positive_numbers(world, bad):
+    app, _, director, *_ = world
+    with pytest.raises(ValidationFailed) as err:
+        app.org.create_department(director.id, {"name": "X", "parent_id": bad})
+    assert "parent_id" in err.value.errors

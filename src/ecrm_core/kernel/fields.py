@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ecrm_core.kernel.errors import ValidationFailed
 
@@ -43,18 +44,28 @@ class Fields:
                 self.errors[name] = "required"
             return None
         value = data[name]
-        if isinstance(value, bool):
-            self.errors[name] = "must be an id (a whole number)"
-            return None
-        try:
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
+            number = int(value.strip())
+        elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
             number = int(value)
-        except (TypeError, ValueError):
-            self.errors[name] = "must be an id (a whole number)"
-            return None
-        if number <= 0 or number > 2**62:
+        if number is None or number <= 0 or number > 2**62:
             self.errors[name] = "must be an id (a whole number)"
             return None
         return number
+
+    def timezone(self, data: dict, name: str) -> Any:
+        value = self.text(data, name, max_len=64)
+        if not value:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.errors[name] = "unknown time zone (e.g. Europe/Moscow)"
+            return None
+        return value
 
     def flag(self, data: dict, name: str) -> Any:
         if name not in data:

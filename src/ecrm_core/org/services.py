@@ -229,7 +229,7 @@ class OrgService:
             "department_id": fields.ident(data, "department_id"),
             "head_id": fields.ident(data, "head_id"),
             "locale": fields.text(data, "locale", max_len=5),
-            "timezone": fields.text(data, "timezone", max_len=64),
+            "timezone": fields.timezone(data, "timezone"),
             "active": fields.flag(data, "active"),
         }
         if values["locale"] and values["locale"] not in LOCALES:
@@ -361,6 +361,23 @@ class OrgService:
         with self.uow_factory() as uow:
             policy_for(uow, actor_id)
             return _get(uow.employees, refs.EMPLOYEE, employee_id)
+
+    def search_employees(self, actor_id: int, text: Any, limit: int = 50) -> list[Employee]:
+        """Employees whose full name, login or e-mail contains ``text`` (the navigation
+        panel's search line, UI-2), by name."""
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            needle = text.strip()[:100] if isinstance(text, str) else ""
+            if not needle:
+                return []
+            found: dict[int, Employee] = {}
+            for name in ("full_name", "login", "email"):
+                for employee in uow.employees.list(
+                    order_by=("full_name", "id"), limit=limit, **{f"{name}__icontains": needle}
+                ):
+                    found.setdefault(employee.id, employee)
+            ordered = sorted(found.values(), key=lambda e: (e.full_name.lower(), e.id))
+            return ordered[:limit]
 
     def employee_by_login(self, login: str) -> Employee | None:
         """For administration from the command line (no actor: the operator owns the box)."""

@@ -1,0 +1,414 @@
+"""The endpoints of /api/v1. Each view parses the request, calls one core service and
+presents the result; rules (who may, what is valid) live in the services, and their
+errors become JSON through ``ecrm_web.errors`` (422 / 403 / 404 / 409)."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, url_for
+from flask_wtf.csrf import generate_csrf
+
+from ecrm_core.application import Application
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import NotFound
+from ecrm_core.kernel.fields import Fields
+from ecrm_core.kernel.refs import ObjectRef
+from ecrm_web.api import bp, present
+from ecrm_web.api.inputs import (
+    BadBody,
+    Query,
+    json_body,
+    parse_ref,
+    path_id,
+    path_kind,
+    require,
+)
+from ecrm_web.api.openapi import document
+from ecrm_web.api.security import actor, actor_id, authenticate
+
+bp.before_request(authenticate)
+
+
+@bp.errorhandler(BadBody)
+def _bad_body(error: BadBody):
+    return jsonify({"error": "bad_request", "message": f"body: {error.message}",
+                    "fields": {"body": error.message}}), 400
+
+
+def core() -> Application:
+    return current_app.extensions["ecrm"].app
+
+
+def created(body: dict, endpoint: str | None = None, **values):
+    """201, with the new object's address when it has one of its own."""
+    response = jsonify(body)
+    response.status_code = 201
+    if endpoint is not None:
+        response.headers["Location"] = url_for(endpoint, **values)
+    return response
+
+
+def no_content():
+    return "", 204
+
+
+# -- the document and the session helpers ------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    return {"csrf_token": generate_csrf()}
+
+
+# -- me ----------------------------------------------------------------------------
+
+
+@bp.get("/me")
+def me():
+    return present.employee(actor())
+
+
+@bp.patch("/me")
+def update_me():
+    data = json_body()
+    require(data, "version")
+    return present.employee(core().org.update_employee(actor_id(), actor_id(), data))
+
+
+@bp.post("/me/password")
+def change_my_password():
+    data = json_body()
+    core().org.set_password(actor_id(), actor_id(), data.get("password"),
+                            current_password=data.get("current_password"))
+    return no_content()
+
+
+# -- the company ---------------------------------------------------------------------
+
+
+@bp.get("/company")
+def company():
+    found = core().org.company()
+    if found is None:
+        raise NotFound(refs.COMPANY, "-")
+    return present.company(found)
+
+
+@bp.patch("/company")
+def update_company():
+    data = json_body()
+    require(data, "version")
+    return present.company(core().org.rename_company(actor_id(), data))
+
+
+# -- employees (ORG-4) -------------------------------------------------------------------
+
+
+@bp.get("/employees")
+def employees():
+    query = Query()
+    filters = {
+        "department_id": query.ident("department_id"),
+        "active": query.flag("active"),
+        "full_name__icontains": query.text("q"),
+    }
+    query.check()
+    found = core().org.employees(
+        actor_id(), **{k: v for k, v in filters.items() if v is not None}
+    )
+    return present.items(found, present.employee)
+
+
+@bp.get("/employees/<employee_id>")
+def employee(employee_id: str):
+    return present.employee(core().org.employee(actor_id(), path_id(employee_id, "employee_id")))
+
+
+@bp.post("/employees")
+def add_employee():
+    added = core().org.add_employee(actor_id(), json_body())
+    return created(present.employee(added), "api.employee", employee_id=added.id)
+
+
+@bp.patch("/employees/<employee_id>")
+def update_employee(employee_id: str):
+    ident = path_id(employee_id, "employee_id")
+    data = json_body()
+    require(data, "version")
+    return present.employee(core().org.update_employee(actor_id(), ident, data))
+
+
+@bp.post("/employees/<employee_id>/password")
+def set_employee_password(employee_id: str):
+    ident = path_id(employee_id, "employee_id")
+    data = json_body()
+    core().org.set_password(actor_id(), ident, data.get("password"),
+                            current_password=data.get("current_password"))
+    return no_content()
+
+
+@bp.post("/employees/<employee_id>/disable")
+def disable_employee(employee_id: str):
+    ident = path_id(employee_id, "employee_id")
+    return present.employee(core().org.set_active(actor_id(), ident, False))
+
+
+@bp.post("/employees/<employee_id>/enable")
+def enable_employee(employee_id: str):
+    ident = path_id(employee_id, "employee_id")
+    return present.employee(core().org.set_active(actor_id(), ident, True))
+
+
+# -- departments (ORG-2) -----------------------------------------------------------------
+
+
+@bp.get("/departments")
+def departments():
+    return present.items(core().org.departments(actor_id()), present.department)
+
+
+@bp.get("/departments/<department_id>")
+def department(department_id: str):
+    ident = path_id(department_id, "department_id")
+    return present.department(core().org.department(actor_id(), ident))
+
+
+@bp.post("/departments")
+def create_department():
+    dep = core().org.create_department(actor_id(), json_body())
+    return created(present.department(dep), "api.department", department_id=dep.id)
+
+
+@bp.patch("/departments/<department_id>")
+def update_department(department_id: str):
+    ident = path_id(department_id, "department_id")
+    data = json_body()
+    require(data, "version")
+    return present.department(core().org.update_department(actor_id(), ident, data))
+
+
+# -- projects (ORG-3) -------------------------------------------------------------------
+
+
+@bp.get("/projects")
+def projects():
+    return present.items(core().org.projects(actor_id()), present.project)
+
+
+@bp.get("/projects/<project_id>")
+def project(project_id: str):
+    return present.project(core().org.project(actor_id(), path_id(project_id, "project_id")))
+
+
+@bp.post("/projects")
+def create_project():
+    made = core().org.create_project(actor_id(), json_body())
+    return created(present.project(made), "api.project", project_id=made.id)
+
+
+@bp.patch("/projects/<project_id>")
+def update_project(project_id: str):
+    ident = path_id(project_id, "project_id")
+    data = json_body()
+    require(data, "version")
+    return present.project(core().org.update_project(actor_id(), ident, data))
+
+
+# -- service types and services (ORG-5) ---------------------------------------------------
+
+
+@bp.get("/service-types")
+def service_types():
+    return present.items(core().org.service_types(actor_id()), present.service_type)
+
+
+@bp.post("/service-types")
+def create_service_type():
+    return created(present.service_type(core().org.create_service_type(actor_id(), json_body())))
+
+
+@bp.patch("/service-types/<type_id>")
+def update_service_type(type_id: str):
+    ident = path_id(type_id, "type_id")
+    data = json_body()
+    require(data, "version")
+    return present.service_type(core().org.update_service_type(actor_id(), ident, data))
+
+
+@bp.get("/services")
+def services():
+    query = Query()
+    owner = query.ref("owner", required=True)
+    include_closed = query.flag("include_closed")
+    query.check()
+    found = core().org.services_of(
+        actor_id(), owner, include_closed=include_closed is not False
+    )
+    return present.items(found, present.service)
+
+
+@bp.post("/services")
+def open_service():
+    data = json_body()
+    fields = Fields()
+    owner = parse_ref(fields, data, "owner", required=True)
+    fields.check()
+    return created(present.service(
+        core().org.open_service(actor_id(), owner, data.get("service_type_id"))
+    ))
+
+
+@bp.patch("/services/<service_id>")
+def update_service(service_id: str):
+    ident = path_id(service_id, "service_id")
+    data = json_body()
+    require(data, "available")
+    return present.service(
+        core().org.set_service_availability(actor_id(), ident, data.get("available"))
+    )
+
+
+@bp.post("/services/<service_id>/close")
+def close_service(service_id: str):
+    ident = path_id(service_id, "service_id")
+    return present.service(core().org.close_service(actor_id(), ident))
+
+
+# -- role assignments (ORG-6) -------------------------------------------------------------
+
+
+@bp.get("/role-assignments")
+def role_assignments():
+    query = Query()
+    employee_id = query.ident("employee_id")
+    scope = query.ref("scope")
+    query.check()
+    filters: dict = {}
+    if employee_id is not None:
+        filters["employee_id"] = employee_id
+    if scope is not None:
+        filters.update(scope_kind=scope.kind, scope_id=scope.id)
+    return present.items(core().access.assignments(actor_id(), **filters),
+                         present.role_assignment)
+
+
+@bp.post("/role-assignments")
+def grant_role():
+    data = json_body()
+    fields = Fields()
+    employee_id = fields.ident(data, "employee_id", required=True)
+    role = fields.text(data, "role", required=True, max_len=64)
+    scope = parse_ref(fields, data, "scope", required=True)
+    project_id = fields.ident(data, "project_id")
+    fields.check()
+    return created(present.role_assignment(
+        core().access.grant(actor_id(), employee_id, role, scope, project_id)
+    ))
+
+
+@bp.delete("/role-assignments/<assignment_id>")
+def revoke_role(assignment_id: str):
+    core().access.revoke(actor_id(), path_id(assignment_id, "assignment_id"))
+    return no_content()
+
+
+# -- messages (MSG-1, MSG-2) -------------------------------------------------------------
+
+
+@bp.get("/messages")
+def messages():
+    query = Query()
+    unread = query.flag("unread")
+    after_id = query.ident("after_id")
+    page = query.number("page", 1, 1, 1_000_000)
+    per_page = query.number("per_page", 20, 1, 200)
+    query.check()
+    found = core().messages.inbox(actor_id(), unread_only=bool(unread), after_id=after_id,
+                                  page=page, per_page=per_page)
+    return {**present.items(found, present.message), "page": page, "per_page": per_page}
+
+
+@bp.get("/messages/unread-count")
+def unread_count():
+    return {"unread": core().messages.unread_count(actor_id())}
+
+
+@bp.get("/messages/<message_id>")
+def message(message_id: str):
+    ident = path_id(message_id, "message_id")
+    return present.message(core().messages.get(actor_id(), ident))
+
+
+@bp.post("/messages")
+def send_message():
+    sent = core().messages.send(actor_id(), json_body())
+    return created(present.message(sent), "api.message", message_id=sent.id)
+
+
+@bp.post("/messages/<message_id>/read")
+def read_message(message_id: str):
+    ident = path_id(message_id, "message_id")
+    return present.message(core().messages.mark_read(actor_id(), ident))
+
+
+def _reason(data: dict) -> str:
+    fields = Fields()
+    reason = fields.text(data, "reason", max_len=4000)
+    fields.check()
+    return reason or ""
+
+
+@bp.post("/messages/<message_id>/confirm")
+def confirm_message(message_id: str):
+    ident = path_id(message_id, "message_id")
+    reason = _reason(json_body())
+    return present.message(core().messages.answer(actor_id(), ident, True, reason))
+
+
+@bp.post("/messages/<message_id>/refuse")
+def refuse_message(message_id: str):
+    ident = path_id(message_id, "message_id")
+    reason = _reason(json_body())
+    return present.message(core().messages.answer(actor_id(), ident, False, reason))
+
+
+# -- history (HIST-1) ----------------------------------------------------------------------
+
+
+@bp.get("/history/<kind>/<subject_id>")
+def history(kind: str, subject_id: str):
+    subject = ObjectRef(path_kind(kind), path_id(subject_id, "subject_id"))
+    query = Query()
+    limit = query.number("limit", 200, 1, 1000)
+    offset = query.number("offset", 0, 0, 2**31)
+    query.check()
+    entries = core().history.of(actor_id(), subject, limit=limit, offset=offset)
+    return present.items(entries, present.history_entry)
+
+
+# -- personal API tokens (AUTH-1) ----------------------------------------------------------
+
+
+@bp.get("/tokens")
+def tokens():
+    return present.items(core().auth.api_tokens(actor_id()), present.api_token)
+
+
+@bp.post("/tokens")
+def create_token():
+    data = json_body()
+    fields = Fields()
+    owner = fields.ident(data, "employee_id") or actor_id()
+    fields.check()
+    record, token = core().auth.create_api_token(actor_id(), owner, data.get("name"))
+    return created({**present.api_token(record), "token": token})
+
+
+@bp.delete("/tokens/<token_id>")
+def revoke_token(token_id: str):
+    core().auth.revoke_api_token(actor_id(), path_id(token_id, "token_id"))
+    return no_content()

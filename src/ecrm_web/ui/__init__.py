@@ -1,7 +1,45 @@
-"""The HTML interface: one blueprint per area."""
+"""The HTML interface: one blueprint per area.
+
+- ``ui_auth``  — login, logout, language switch (AUTH-1, UI-5)
+- ``ui_me``    — the personal page: personal data, Messages tab, API tokens (ORG-4, MSG-1/2)
+- ``ui_org``   — object pages of employees, departments, projects with History; search (UI-1/2)
+- ``ui_admin`` — administration of departments, projects, employees, roles, services (ORG-1…6)
+"""
+
+from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
+from flask_login import current_user
+
+from ecrm_web.ui import texts
+from ecrm_web.ui.common import navigation
+from ecrm_web.ui.present import fmt_dt, fmt_number
+
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 
 
 def register(app: Flask) -> None:
     """Register every UI blueprint on the app."""
+    from ecrm_web.ui.admin import bp as admin_bp
+    from ecrm_web.ui.auth_views import bp as auth_bp
+    from ecrm_web.ui.me import bp as me_bp
+    from ecrm_web.ui.org import bp as org_bp
+
+    for bp in (auth_bp, me_bp, org_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    app.add_template_filter(fmt_dt, "dt")
+    app.add_template_filter(fmt_number, "number")
+    app.add_template_filter(texts.core_text, "core_text")
+    app.add_template_global(texts.label, "label")
+    app.add_template_global(texts, "texts")
+
+    @app.context_processor
+    def _layout() -> dict:
+        locale = get_locale()
+        return {
+            "nav": navigation() if current_user.is_authenticated else {},
+            "current_locale": str(locale) if locale else "ru",
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,119 @@
+"""Helpers the UI views share: the application, the signed-in actor, form input, safe
+redirects and one way of answering a form (redirect on success; the form again with
+per-field messages on 422, with a "changed by someone else" notice on 409)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request
+from flask_login import current_user
+
+from ecrm_core.access.policy import PERMISSIONS
+from ecrm_core.application import Application
+from ecrm_core.kernel.errors import Conflict, DomainError, ValidationFailed
+from ecrm_web.ui.texts import core_text, field_errors
+
+
+def core() -> Application:
+    return current_app.extensions["ecrm"].app
+
+
+def actor() -> int:
+    return current_user.id
+
+
+def form_data(*drop: str) -> dict[str, str]:
+    """The posted form as a dict of strings. A field sent twice keeps its last value,
+    so a hidden "0" before a checkbox "1" reads as the checkbox's state."""
+    skip = {"csrf_token", *drop}
+    return {key: values[-1] for key, values in request.form.lists() if key not in skip}
+
+
+def safe_next(target: object) -> str | None:
+    """``target`` when it is a path on this site (no scheme, no host), else None."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def back_url(default: str) -> str:
+    """Where the back button leads: the previous page of this site, else ``default``."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc == request.host and parts.path != request.path:
+        local = parts.path + (f"?{parts.query}" if parts.query else "")
+        return safe_next(local) or default
+    return default
+
+
+def as_int(value: object) -> int | None:
+    """An id from a URL or form value, or None (the service then says what is wrong)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def handle_form(
+    call: Callable[[], Any],
+    *,
+    success: Callable[[Any], Any],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    message: str | None = None,
+):
+    """Run one service call for a posted form and answer it.
+
+    ValidationFailed -> the form again with per-field messages (422); Conflict -> the form
+    again with the notice (409); Forbidden and NotFound go to the error pages (403/404)."""
+    try:
+        result = call()
+    except ValidationFailed as exc:
+        return render_template(
+            template, errors=field_errors(exc.errors), values=form_data(), **context()
+        ), 422
+    except Conflict as exc:
+        return render_template(
+            template, conflict=core_text(exc.message), errors={}, values=form_data(),
+            **context(),
+        ), 409
+    if message:
+        flash(message, "success")
+    return success(result)
+
+
+def redirect_to(url: str):
+    return redirect(url, code=303)
+
+
+def navigation() -> dict:
+    """What the navigation panel needs: unread counter, newest message id, admin links."""
+    if "ecrm_nav" in g:
+        return g.ecrm_nav
+    nav = {"unread": 0, "last_message_id": 0, "manages": False, "director": False}
+    if current_user.is_authenticated:
+        app = core()
+        try:
+            nav["unread"] = app.messages.unread_count(actor())
+            newest = app.messages.inbox(actor(), per_page=1)
+            nav["last_message_id"] = newest[0].id if newest else 0
+            policy = app.access.policy(actor())
+        except DomainError:  # the account was disabled meanwhile: show a bare panel
+            g.ecrm_nav = nav
+            return nav
+        nav["director"] = policy.is_director
+        # The admin section is for those whose roles give any right beyond viewing.
+        nav["manages"] = policy.is_director or any(
+            PERMISSIONS.get(a.role) for a in policy.assignments
+        )
+    g.ecrm_nav = nav
+    return nav

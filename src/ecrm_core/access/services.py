@@ -159,6 +159,15 @@ class AccessService:
             policy_for(uow, actor_id)
             return uow.roles.list(order_by=("employee_id", "role", "id"), **filters)
 
+    def directors(self) -> list:
+        """The active Directors (employees holding Director on the Company). No actor:
+        for the operator of the box, on whose behalf the command line acts (ORG-1)."""
+        with self.uow_factory() as uow:
+            grants = uow.roles.list(role=Role.DIRECTOR, scope_kind=refs.COMPANY,
+                                    order_by=("id",))
+            found = (uow.employees.get(g.employee_id) for g in grants)
+            return [e for e in found if e is not None and e.active]
+
     def policy(self, actor_id: int) -> Policy:
         with self.uow_factory() as uow:
             return policy_for(uow, actor_id)

@@ -1,0 +1,37 @@
+"""The ``ecrm`` console script. Commands parse their arguments, call one use case of
+the core (through the bootstrapped system) and print the result; docs/cli.md lists
+them all."""
+
+from __future__ import annotations
+
+import click
+
+from ecrm_cli import people, run, setup
+from ecrm_cli.context import EcrmGroup, Runtime
+
+
+@click.group(cls=EcrmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url", metavar="URL",
+    help="Database to use (overrides ECRM_DATABASE_URL), e.g. sqlite:///ecrm.db or "
+         "postgresql://user@host/ecrm. Default: a SQLite file in ECRM_DATA_DIR.",
+)
+@click.version_option(package_name="ecrm", prog_name="ecrm")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """ECRM — a CRM for B2B sales teams.
+
+    Settings come from ECRM_* environment variables (see docs/configuration.md).
+    Start quickly with `ecrm demo` and `ecrm serve`.
+    """
+    ctx.obj = Runtime(database_url=database_url)
+
+
+cli.add_command(setup.init)
+cli.add_command(setup.db)
+cli.add_command(setup.demo)
+cli.add_command(people.users)
+cli.add_command(people.roles)
+cli.add_command(people.tokens)
+cli.add_command(run.serve)
+cli.add_command(run.worker)

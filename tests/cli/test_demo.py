@@ -1,0 +1,190 @@
+"""`ecrm demo`: a fresh database with the demo company, built through the core's use
+cases; refuses to overwrite an initialised database unless --force (issue 2 point 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ecrm_adapters import demo
+from ecrm_adapters.sqlalchemy.engine import normalise_url
+from ecrm_core.access.model import Role
+from ecrm_core.kernel import refs
+from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.messages.model import MessageKind
+from ecrm_core.org.model import ServiceState
+from tests.cli.conftest import Ecrm
+from tests.conftest import IN_CI, PG_URL
+
+
+def _counts(ecrm: Ecrm) -> dict:
+    system = ecrm.system()
+    try:
+        app = system.app
+        [director] = app.access.directors()
+        me = director.id
+        employees = app.org.employees(me)
+        departments = app.org.departments(me)
+        services = [s for owner in [*(d.ref for d in departments),
+                                    *(p.ref for p in app.org.projects(me)),
+                                    *(e.ref for e in employees)]
+                    for s in app.org.services_of(me, owner)]
+        inbox = app.messages.inbox(me)
+        return {
+            "company": app.org.company().name,
+            "director": director.login,
+            "employees": len(employees),
+            "active": sum(e.active for e in employees),
+            "departments": len(departments),
+            "nested": sum(d.parent_id is not None for d in departments),
+            "headed": sum(d.head_id is not None for d in departments),
+            "projects": len(app.org.projects(me)),
+            "roles": sorted({a.role.value for a in app.access.assignments(me)}),
+            "assignments": len(app.access.assignments(me)),
+            "service_types": len(app.org.service_types(me)),
+            "services": len(services),
+            "closed": sum(s.state is ServiceState.CLOSED for s in services),
+            "unavailable": sum(not s.available for s in services),
+            "owner_kinds": sorted({s.owner_kind for s in services}),
+            "director_inbox": sorted(m.message_kind.value for m in inbox),
+            "emails": all(e.email.endswith("@example.ru") for e in employees),
+            "history": len(app.history.of(me, ObjectRef(refs.EMPLOYEE, me))),
+            "phone": app.org.employee_by_login("e.kuznetsova").phone,
+        }
+    finally:
+        system.close()
+
+
+EXPECTED = {
+    "company": "ООО «СибТелеком Сервис»",
+    "director": "director",
+    "employees": 21,
+    "active": 20,
+    "departments": 5,
+    "nested": 2,
+    "headed": 5,
+    "projects": 4,
+    "roles": sorted(r.value for r in (Role.DIRECTOR, Role.ADMINISTRATOR, Role.MANAGEMENT,
+                                      Role.SALES_MANAGEMENT)),
+    "assignments": 11,
+    "service_types": 6,
+    "services": 21,
+    "closed": 1,
+    "unavailable": 2,  # the closed one and one switched off
+    "owner_kinds": ["department", "employee", "project"],
+    "director_inbox": sorted(k.value for k in MessageKind),
+    "emails": True,
+}
+
+
+def test_demo_builds_the_demo_company(ecrm):
+    result = ecrm("demo")
+    assert "Login: director" in result.output
+    assert f"Password: {demo.DEMO_PASSWORD}" in result.output
+    assert "ecrm serve" in result.output and "http://127.0.0.1:8000/" in result.output
+    counts = _counts(ecrm)
+    assert {k: counts[k] for k in EXPECTED} == EXPECTED
+    assert counts["history"] >= 1  # built through the services: history was written
+    marker = json.loads((Path(ecrm.env["ECRM_DATA_DIR"]) / demo.MARKER).read_text())
+    assert (marker["login"], marker["password"]) == ("director", demo.DEMO_PASSWORD)
+
+
+def test_the_demo_password_signs_in(ecrm):
+    ecrm("demo")
+    system = ecrm.system()
+    try:
+        assert system.app.auth.login("director", demo.DEMO_PASSWORD)[0].login == "director"
+        assert system.app.auth.login("e.kuznetsova", demo.DEMO_PASSWORD)[0].department_id
+        assert demo.demo_credentials(system) == demo.DemoCredentials("director",
+                                                                     demo.DEMO_PASSWORD)
+    finally:
+        system.close()
+
+
+def test_demo_refuses_an_initialised_database_without_force(initialised):
+    result = initialised("demo", code=1)
+    assert "--force" in result.output
+    assert _company(initialised) == "ООО «Ромашка»"
+
+
+def test_demo_force_wipes_and_rebuilds_the_same_data(ecrm):
+    ecrm("demo")
+    first = _counts(ecrm)
+    ecrm("demo", code=1)
+    result = ecrm("demo", "--force")
+    assert "Wiped" in result.output
+    second = _counts(ecrm)
+    assert second == first  # deterministic, and nothing doubled
+
+
+def test_demo_keep_leaves_an_initialised_database_alone(initialised, ecrm):
+    result = initialised("demo", "--keep")
+    assert "kept" in result.output
+    assert _company(initialised) == "ООО «Ромашка»"
+    assert "contradict" in initialised("demo", "--keep", "--force", code=2).output
+
+
+def test_demo_keep_builds_when_the_database_is_empty_and_repeats_the_login(ecrm):
+    ecrm("demo", "--keep")
+    assert _company(ecrm) == demo.COMPANY
+    again = ecrm("demo", "--keep")
+    assert "kept" in again.output and f"Password: {demo.DEMO_PASSWORD}" in again.output
+
+
+def test_demo_force_replaces_a_company_made_by_init(initialised):
+    initialised("demo", "--force")
+    assert _company(initialised) == demo.COMPANY
+
+
+def _company(ecrm: Ecrm) -> str:
+    system = ecrm.system()
+    try:
+        return system.app.org.company().name
+    finally:
+        system.close()
+
+
+def test_the_marker_belongs_to_its_database(ecrm, tmp_path):
+    ecrm("demo")
+    other = Ecrm({**ecrm.env, "ECRM_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"})
+    other("db", "upgrade")
+    system = other.system()
+    try:
+        assert demo.demo_credentials(system) is None
+    finally:
+        system.close()
+
+
+@pytest.fixture
+def pg_schema_url():
+    """A PostgreSQL URL whose tables live in a schema of their own, so wiping it leaves
+    the other tests' ``public`` schema alone."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI must set ECRM_TEST_DATABASE_URL")
+        pytest.skip("PostgreSQL leg: set ECRM_TEST_DATABASE_URL to run it")
+    schema = f"ecrm_cli_demo_{os.getpid()}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_demo_on_postgresql_with_force(ecrm, pg_schema_url):
+    pg = Ecrm({**ecrm.env, "ECRM_DATABASE_URL": pg_schema_url})
+    pg("demo")
+    first = _counts(pg)
+    assert {k: first[k] for k in EXPECTED} == EXPECTED
+    pg("demo", code=1)
+    pg("demo", "--force")
+    assert _counts(pg) == first

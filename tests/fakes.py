@@ -109,8 +109,9 @@ class FakeStorage:
 
 
 class FakeUnitOfWork(UnitOfWork):
-    def __init__(self, storage: FakeStorage, clock, after_commit=None):
+    def __init__(self, storage: FakeStorage, clock, after_commit=None, readonly=False):
         super().__init__(clock, after_commit)
+        self.readonly = readonly
         self.storage = storage
         self.working: dict = {}
         self.new: set = set()
@@ -203,7 +204,7 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
     clock = kw.pop("clock", None) or FakeClock()
     mailer = kw.pop("mailer", None) or FakeMailer()
     app = Application.build(
-        uow_factory=lambda: FakeUnitOfWork(storage, clock),
+        uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
         clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer, **kw,
     )
     return app, storage

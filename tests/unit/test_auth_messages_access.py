@@ -219,3 +219,12 @@ def test_the_last_director_stays(world):
     app.access.revoke(director.id, mine.id)
     assert [a.employee_id for a in app.access.assignments(anna.id, role=Role.DIRECTOR)] == [
         anna.id]
+
+
+def test_summary_for_the_navigation_panel(world):
+    app, _, _, _, director, anna = world
+    assert app.messages.summary(anna.id) == (0, 0)
+    first = app.messages.send(director.id, {"recipient_id": anna.id, "text": "1"})
+    second = app.messages.send(director.id, {"recipient_id": anna.id, "text": "2"})
+    app.messages.mark_read(anna.id, first.id)
+    assert app.messages.summary(anna.id) == (1, second.id)

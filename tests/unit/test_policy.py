@@ -141,3 +141,10 @@ def test_own_messages_are_visible_to_their_recipient_only():
     assert is_allowed(ACTOR, [], Action.VIEW, refs.MESSAGE, mine)
     assert not is_allowed(ACTOR, [], Action.VIEW, refs.MESSAGE, theirs)
     assert not is_allowed(ACTOR, [], Action.EDIT, refs.MESSAGE, mine)
+
+
+@pytest.mark.parametrize(("holder", "expected"), [
+    ("director", True), ("admin_a", True), ("management_p", True),
+    ("sales_management", False), ("nobody", False)])
+def test_who_may_administer(holder, expected):
+    assert Policy(ACTOR, tuple(HOLDERS[holder])).may_administer is expected

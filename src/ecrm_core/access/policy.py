@@ -119,6 +119,13 @@ class Policy:
             a.role is Role.DIRECTOR and a.employee_id == self.actor_id for a in self.assignments
         )
 
+    @property
+    def may_administer(self) -> bool:
+        """Whether any role gives a right beyond viewing (the admin section is theirs)."""
+        return self.is_director or any(
+            PERMISSIONS.get(a.role) for a in self.assignments if a.employee_id == self.actor_id
+        )
+
     def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
         return is_allowed(self.actor_id, self.assignments, action, kind, chain, project_id)
 

@@ -155,26 +155,26 @@ class AccessService:
             uow.commit()
 
     def assignments(self, actor_id: int, **filters) -> list[RoleAssignment]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.roles.list(order_by=("employee_id", "role", "id"), **filters)
 
     def directors(self) -> list:
         """The active Directors (employees holding Director on the Company). No actor:
         for the operator of the box, on whose behalf the command line acts (ORG-1)."""
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             grants = uow.roles.list(role=Role.DIRECTOR, scope_kind=refs.COMPANY,
                                     order_by=("id",))
             found = (uow.employees.get(g.employee_id) for g in grants)
             return [e for e in found if e is not None and e.active]
 
     def policy(self, actor_id: int) -> Policy:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             return policy_for(uow, actor_id)
 
     def allowed(self, actor_id: int, action: Action, ref: ObjectRef) -> bool:
         """For faces that show or hide a button; the use case still checks."""
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
             return policy.allows(action, ref.kind, chain_of(uow, ref))
 

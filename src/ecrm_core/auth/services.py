@@ -76,17 +76,22 @@ class AuthService:
         if not isinstance(token, str) or not token:
             return None
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            session = uow.login_sessions.first(token_digest=self.secrets.digest(token))
+        digest = self.secrets.digest(token)
+        with self.uow_factory(readonly=True) as uow:
+            session = uow.login_sessions.first(token_digest=digest)
             if session is None or not session.alive(now):
                 return None
             employee = uow.employees.get(session.employee_id)
             if employee is None or not employee.active:
                 return None
-            if (now - session.last_seen_at).total_seconds() > 60:
-                session.last_seen_at = now
-                uow.commit()
-            return employee
+            stale = (now - session.last_seen_at).total_seconds() > 60
+        if stale:  # keep an active session alive; a write at most once a minute
+            with self.uow_factory() as uow:
+                session = uow.login_sessions.first(token_digest=digest)
+                if session is not None and session.ended_at is None:
+                    session.last_seen_at = now
+                    uow.commit()
+        return employee
 
     def logout(self, token: Any) -> None:
         if not isinstance(token, str) or not token:
@@ -129,7 +134,7 @@ class AuthService:
     def employee_for_api_token(self, token: Any) -> Employee | None:
         if not isinstance(token, str) or not token.startswith("ecrm_"):
             return None
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             record = uow.api_tokens.first(token_digest=self.secrets.digest(token))
             if record is None or not record.active:
                 return None
@@ -148,6 +153,6 @@ class AuthService:
             uow.commit()
 
     def api_tokens(self, actor_id: int) -> list[ApiToken]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.api_tokens.list(employee_id=actor_id, order_by=("-id",))

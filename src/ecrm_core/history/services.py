@@ -15,7 +15,7 @@ class HistoryService:
 
     def of(self, actor_id: int, subject: ObjectRef, limit: int = 200, offset: int = 0
            ) -> list[HistoryEntry]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
             policy.require(Action.VIEW, subject.kind, chain_of(uow, subject))
             return uow.history.list(

@@ -118,4 +118,8 @@ class UnitOfWork(abc.ABC):
     def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work. ``readonly=True`` for use cases that only read: on SQLite
+    they begin deferred and do not wait for the write lock."""
+
+    def __call__(self, readonly: bool = False) -> UnitOfWork: ...

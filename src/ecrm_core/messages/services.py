@@ -121,7 +121,7 @@ class MessageService:
         self, actor_id: int, *, unread_only=False, after_id: int | None = None,
         page: int = 1, per_page: int = PAGE,
     ) -> list[Message]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             filters: dict[str, Any] = {"recipient_id": actor_id}
             if unread_only:
@@ -134,17 +134,25 @@ class MessageService:
                                      offset=(page - 1) * per_page, **filters)
 
     def unread_count(self, actor_id: int) -> int:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.messages.count(recipient_id=actor_id, read_at=None)
 
+    def summary(self, actor_id: int) -> tuple[int, int]:
+        """For the navigation panel: unread messages and the newest message's id."""
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            newest = uow.messages.list(recipient_id=actor_id, order_by=("-id",), limit=1)
+            unread = uow.messages.count(recipient_id=actor_id, read_at=None)
+            return unread, (newest[0].id if newest else 0)
+
     def total(self, actor_id: int) -> int:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.messages.count(recipient_id=actor_id)
 
     def get(self, actor_id: int, message_id: int) -> Message:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return self._own(uow, actor_id, message_id)
 

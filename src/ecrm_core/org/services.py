@@ -92,7 +92,7 @@ class OrgService:
             return employee
 
     def company(self) -> Company | None:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             return uow.company.first()
 
     def rename_company(self, actor_id: int, data: Data) -> Company:
@@ -165,12 +165,12 @@ class OrgService:
             return dep
 
     def departments(self, actor_id: int) -> list[Department]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.departments.list(order_by=("name", "id"))
 
     def department(self, actor_id: int, department_id: int) -> Department:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return _get(uow.departments, refs.DEPARTMENT, department_id)
 
@@ -209,12 +209,12 @@ class OrgService:
             return project
 
     def projects(self, actor_id: int) -> list[Project]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.projects.list(order_by=("name", "id"))
 
     def project(self, actor_id: int, project_id: int) -> Project:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return _get(uow.projects, refs.PROJECT, project_id)
 
@@ -353,19 +353,19 @@ class OrgService:
             return employee
 
     def employees(self, actor_id: int, **filters) -> list[Employee]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.employees.list(order_by=("full_name", "id"), **filters)
 
     def employee(self, actor_id: int, employee_id: int) -> Employee:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return _get(uow.employees, refs.EMPLOYEE, employee_id)
 
     def search_employees(self, actor_id: int, text: Any, limit: int = 50) -> list[Employee]:
         """Employees whose full name, login or e-mail contains ``text`` (the navigation
         panel's search line, UI-2), by name."""
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             needle = text.strip()[:100] if isinstance(text, str) else ""
             if not needle:
@@ -381,7 +381,7 @@ class OrgService:
 
     def employee_by_login(self, login: str) -> Employee | None:
         """For administration from the command line (no actor: the operator owns the box)."""
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             return uow.employees.first(login__ieq=login)
 
     # -- service types and services (ORG-5) -----------------------------------------
@@ -422,7 +422,7 @@ class OrgService:
             return stype
 
     def service_types(self, actor_id: int) -> list[ServiceType]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             return uow.service_types.list(order_by=("name", "id"))
 
@@ -483,7 +483,7 @@ class OrgService:
             return service
 
     def services_of(self, actor_id: int, owner: ObjectRef, include_closed=True) -> list[Service]:
-        with self.uow_factory() as uow:
+        with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             filters = {"owner_kind": owner.kind, "owner_id": owner.id}
             if not include_closed:

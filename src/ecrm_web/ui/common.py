@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 
-from ecrm_core.access.policy import PERMISSIONS
 from ecrm_core.application import Application
 from ecrm_core.kernel.errors import Conflict, DomainError, ValidationFailed
 from ecrm_web.ui.texts import core_text, field_errors
@@ -103,17 +102,12 @@ def navigation() -> dict:
     if current_user.is_authenticated:
         app = core()
         try:
-            nav["unread"] = app.messages.unread_count(actor())
-            newest = app.messages.inbox(actor(), per_page=1)
-            nav["last_message_id"] = newest[0].id if newest else 0
+            nav["unread"], nav["last_message_id"] = app.messages.summary(actor())
             policy = app.access.policy(actor())
         except DomainError:  # the account was disabled meanwhile: show a bare panel
             g.ecrm_nav = nav
             return nav
         nav["director"] = policy.is_director
-        # The admin section is for those whose roles give any right beyond viewing.
-        nav["manages"] = policy.is_director or any(
-            PERMISSIONS.get(a.role) for a in policy.assignments
-        )
+        nav["manages"] = policy.may_administer
     g.ecrm_nav = nav
     return nav

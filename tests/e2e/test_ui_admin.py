@@ -207,7 +207,7 @@ def test_director_grants_and_revokes_roles(as_director, system, world):
                      if a.role.value == "director"][0]
     kept = as_director.post(f"/admin/roles/{last_director.id}/revoke")
     assert kept.status_code == 422
-    assert "в компании должен остаться хотя бы один Директор" in page_text(kept)
+    assert "в компании должен остаться хотя бы один действующий Директор" in page_text(kept)
 
 
 def test_director_manages_service_types_and_services(as_director, system, world):
@@ -446,7 +446,11 @@ def test_search_line_and_advanced_search(as_clerk, world):
     combined = page_text(as_clerk.get(
         f"/search/advanced?department_id={world['sales'].id}&email=example.ru&active=1"))
     assert "Иванов Пётр" in combined and "Смирнова" not in combined
-    assert as_clerk.get("/search/advanced?department_id=abc&active=maybe").status_code == 200
+    bad = as_clerk.get("/search/advanced?department_id=abc&active=maybe&login=a%00b")
+    assert bad.status_code == 422  # the form again, each bad field named
+    text = page_text(bad)
+    assert "нужен номер объекта" in text and "должно быть «да» или «нет»" in text
+    assert bad.data.count(b'class="field-error"') == 3
 
 
 def test_back_button_and_responsible_person(as_director, world):

@@ -216,9 +216,12 @@ def test_someone_elses_token_cannot_be_revoked(ui_app, as_clerk, system, world):
     assert system.app.auth.employee_for_api_token(token) is not None
 
 
-def test_personal_history_shows_logins(as_director):
+def test_personal_history_shows_roles_but_not_logins(as_director):
+    """Sign-ins stay in the login sessions: the card's history is every colleague's to
+    read. Roles granted show there (HIST-1)."""
     text = page_text(as_director.get("/me/history"))
-    assert "Вход в систему" in text and "Создание" in text
+    assert "Назначена роль" in text and "Создание" in text
+    assert "Вход в систему" not in text
 
 
 def test_director_home(ui_app):

@@ -81,6 +81,8 @@ def test_a_system_message_travels_through_rabbitmq_to_smtp(rabbit, mailbox):
     assert "Через RabbitMQ" in got.message.get_content()
     [row] = outbox_rows(system)
     wait_until(lambda: handled_keys(system) == [f"outbox:{row.id}"], what="the handled key")
+    # the actor notes the message as e-mailed after the send, then returns
+    wait_until(lambda: processed.done, what="the worker to finish the message")
     assert processed.done == [(f"outbox-{row.id}", None)]
     assert system.app.messages.get(anna.id, message.id).emailed_at is not None
 

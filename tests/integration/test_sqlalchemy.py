@@ -165,3 +165,24 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url, tmp_path):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
     system.close()
+
+
+def test_a_busy_database_gives_a_conflict_not_a_crash(sqlite_url, tmp_path, monkeypatch):
+    """SQLite: while another connection holds the write lock past the busy timeout, a
+    use case answers Conflict ("the database is busy") instead of a raw database error."""
+    from ecrm_adapters.sqlalchemy import engine as engine_module
+
+    system = make_system(sqlite_url, tmp_path)
+    director = found(system)
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 100)
+    impatient = make_system(sqlite_url, tmp_path)
+    blocker = system.engine.connect()
+    blocker.exec_driver_sql("SELECT 1")  # the engine begins IMMEDIATE: the write lock
+    try:
+        with pytest.raises(Conflict):
+            impatient.app.org.create_project(director.id, {"name": "Ждёт блокировку"})
+    finally:
+        blocker.rollback()
+        blocker.close()
+        impatient.close()
+        system.close()

@@ -6,7 +6,7 @@ import pytest
 
 from ecrm_core.access.model import Role
 from ecrm_core.kernel import refs
-from ecrm_core.kernel.errors import AuthenticationFailed, Forbidden, ValidationFailed
+from ecrm_core.kernel.errors import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.messages.model import ConfirmationState, MessageCreated, MessageKind
 from tests.fakes import FakeClock, FakeMailer, fake_app
@@ -228,3 +228,48 @@ def test_summary_for_the_navigation_panel(world):
     second = app.messages.send(director.id, {"recipient_id": anna.id, "text": "2"})
     app.messages.mark_read(anna.id, first.id)
     assert app.messages.summary(anna.id) == (1, second.id)
+
+
+def test_roles_show_in_the_holders_history_and_survive_revocation(world):
+    app, _, _, _, director, anna = world
+    dep = app.org.create_department(director.id, {"name": "Продажи"})
+    grant = app.access.grant(director.id, anna.id, "administrator", dep.ref)
+    app.access.revoke(director.id, grant.id)
+    actions = [(h.action, h.changes) for h in app.history.of(director.id, anna.ref)][:2]
+    assert actions == [
+        ("RoleRevoked", [{"field": "role", "old": f"administrator @ department:{dep.id}",
+                          "new": None}]),
+        ("RoleGranted", [{"field": "role", "old": None,
+                          "new": f"administrator @ department:{dep.id}"}]),
+    ]
+    gone = app.history.of(director.id, grant.ref)  # the Director still reads it
+    assert [h.action for h in gone] == ["ObjectDeleted", "ObjectCreated"]
+    with pytest.raises(NotFound):
+        app.history.of(anna.id, grant.ref)
+
+
+def test_long_requests_can_still_be_answered(world):
+    app, _, _, _, director, anna = world
+    request = app.messages.request_confirmation(director.id, anna.id, "Подробно: " + "я" * 3990)
+    app.messages.answer(anna.id, request.id, False, "п" * 2000)
+    assert len(app.messages.inbox(director.id)[0].text) <= 4000
+    with pytest.raises(ValidationFailed):
+        app.messages.answer(anna.id, app.messages.request_confirmation(
+            director.id, anna.id, "?").id, False, "a\x00b")
+
+
+def test_a_failed_send_gives_the_delivery_back_for_a_retry(world):
+    app, _, _, mailer, director, anna = world
+    msg = app.messages.send(director.id, {"recipient_id": anna.id, "text": "Повтор"})
+    sent = mailer.send
+
+    def broken(email):
+        raise OSError("SMTP server is down")
+
+    mailer.send = broken
+    with pytest.raises(OSError):
+        app.messages.deliver_by_email(msg.id, "outbox:5")
+    mailer.send = sent
+    assert app.messages.deliver_by_email(msg.id, "outbox:5") is True  # the retry sends
+    assert app.messages.deliver_by_email(msg.id, "outbox:5") is False
+    assert len(mailer.sent) == 1

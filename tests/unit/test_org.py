@@ -218,3 +218,66 @@ def test_ids_are_whole_positive_numbers(world, bad):
     with pytest.raises(ValidationFailed) as err:
         app.org.create_department(director.id, {"name": "X", "parent_id": bad})
     assert "parent_id" in err.value.errors
+
+
+# -- authority over accounts (review findings) --------------------------------------
+
+@pytest.fixture
+def director_in_sales(world):
+    app, storage, director, sales, support, admin, clerk, other = world
+    app.org.update_employee(director.id, director.id, {"department_id": sales.id})
+    return world
+
+
+def test_an_administrator_cannot_touch_the_directors_account(director_in_sales):
+    app, storage, director, sales, support, admin, clerk, other = director_in_sales
+    before = len(storage.stores["history"])
+    with pytest.raises(Forbidden):
+        app.org.set_password(admin.id, director.id, "taken-over-1")
+    with pytest.raises(Forbidden):
+        app.org.set_active(admin.id, director.id, False)
+    with pytest.raises(Forbidden):
+        app.org.update_employee(admin.id, director.id, {"email": "evil@example.ru"})
+    assert len(storage.stores["history"]) == before
+    # the Administrator still manages ordinary employees of the department
+    app.org.set_password(admin.id, clerk.id, "reset-by-admin")
+
+
+def test_moving_out_of_scope_to_the_root_is_checked(world):
+    app, _, director, sales, _, admin, clerk, _ = world
+    child = app.org.create_department(admin.id, {"name": "Группа", "parent_id": sales.id})
+    with pytest.raises(Forbidden):
+        app.org.update_department(admin.id, child.id, {"parent_id": ""})
+    with pytest.raises(Forbidden):
+        app.org.update_employee(admin.id, clerk.id, {"department_id": ""})
+    assert app.org.employee(director.id, clerk.id).department_id == sales.id
+
+
+def test_an_admin_password_reset_ends_the_sessions(world):
+    app, _, director, _, _, _, clerk, _ = world
+    _, token = app.auth.login("clerk", PASSWORD)
+    app.org.set_password(director.id, clerk.id, "reset-by-director")
+    assert app.auth.employee_for_session(token) is None
+
+
+def test_disabling_through_the_card_ends_sessions_too(world):
+    app, _, director, _, _, _, clerk, _ = world
+    _, token = app.auth.login("clerk", PASSWORD)
+    app.org.update_employee(director.id, clerk.id, {"active": False})
+    app.org.update_employee(director.id, clerk.id, {"active": True})
+    assert app.auth.employee_for_session(token) is None
+
+
+def test_the_company_keeps_an_active_director(world):
+    app, _, director, _, _, _, clerk, _ = world
+    app.access.grant(director.id, clerk.id, "director", ObjectRef(refs.COMPANY, 1))
+    app.org.set_active(director.id, clerk.id, False)  # another Director stays active
+    mine = app.access.assignments(director.id, role=Role.DIRECTOR, employee_id=director.id)[0]
+    with pytest.raises(ValidationFailed):
+        app.access.revoke(director.id, mine.id)  # the other Director is disabled
+    app.org.set_active(director.id, clerk.id, True)
+    app.access.revoke(director.id, mine.id)
+    with pytest.raises(ValidationFailed):
+        app.org.set_active(clerk.id, clerk.id, False)  # the last Director stays
+    with pytest.raises(Forbidden):
+        app.org.set_active(director.id, clerk.id, False)  # no longer a Director

@@ -148,3 +148,9 @@ def test_own_messages_are_visible_to_their_recipient_only():
     ("sales_management", False), ("nobody", False)])
 def test_who_may_administer(holder, expected):
     assert Policy(ACTOR, tuple(HOLDERS[holder])).may_administer is expected
+
+
+def test_a_role_limited_to_a_project_gives_nothing_where_no_project_is_named():
+    limited = [grant(Role.ADMINISTRATOR, DEP_A, project_id=5)]
+    assert not is_allowed(ACTOR, limited, Action.EDIT, refs.EMPLOYEE, EMP_IN_A)
+    assert not is_allowed(ACTOR, limited, Action.GRANT, refs.DEPARTMENT, [DEP_A, COMPANY])

@@ -3,12 +3,12 @@
 The unit of work writes every ``relayed`` event as an ``outbox`` row in the same
 transaction as the change (no dual write). ``OutboxRelay.relay_once`` then selects the
 unpublished rows, oldest first, sends each to its actor with the dramatiq message id
-``outbox-<id>`` and marks it published — all in one database transaction:
+``outbox-<id>`` and marks it published:
 
-- on PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED``, so several relays (web
-  processes, workers) never send the same row twice;
-- on SQLite the transaction begins ``IMMEDIATE`` (the engine's rule for writers), so
-  relays are serialised anyway.
+- on PostgreSQL in one transaction, the rows selected ``FOR UPDATE SKIP LOCKED``, so
+  several relays (web processes, workers) never send the same row twice;
+- on SQLite the rows are read, sent outside any transaction and then marked, so a slow
+  or unreachable broker never holds the database's single write lock.
 
 When the broker refuses a message (down, unreachable) the pass stops: that row stays
 unpublished with ``attempts`` incremented and ``last_error`` set, and the next pass sends
@@ -61,43 +61,73 @@ class OutboxRelay:
     def relay_once(self, limit: int = 100) -> int:
         """One pass over at most ``limit`` unpublished rows. Returns how many rows were
         marked published (sent, or without a route). Stops early, leaving the row for
-        the next pass, when the broker fails; never raises for a broker failure."""
-        o = t.outbox
-        published = 0
+        the next pass, when the broker fails; never raises for a broker failure.
+
+        PostgreSQL: rows are locked ``FOR UPDATE SKIP LOCKED`` while they are sent, so
+        concurrent relays never send a row twice and other writers are not held up.
+        SQLite has one write lock for the whole database, so the rows are read first,
+        sent outside any transaction (a slow broker must not stop every other writer),
+        then marked; two relays racing may send a row twice, which the idempotent actors
+        absorb."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                rows = conn.execute(self._unpublished(limit).with_for_update(skip_locked=True))
+                return self._apply(conn, self._send(rows.all()))
+        with self.engine.connect() as conn:
+            conn.execution_options(ecrm_readonly=True)
+            rows = conn.execute(self._unpublished(limit)).all()
+        outcomes = self._send(rows)
+        if not outcomes:
+            return 0
         with self.engine.begin() as conn:
-            stmt = (
-                select(o.c.id, o.c.name, o.c.payload)
-                .where(o.c.published_at.is_(None))
-                .order_by(o.c.id)
-                .limit(limit)
-            )
-            if conn.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            for row in conn.execute(stmt).all():
-                route = self.routes.get(row.name)
-                if route is None:
-                    log.debug("outbox row %s (%s) has no route; marked published", row.id, row.name)
-                    self._mark_published(conn, row.id)
-                    published += 1
-                    continue
-                try:
-                    message = self._message(route, row.id, row.payload)
-                except Exception as exc:
-                    # A bad payload or a missing actor: a bug, not an outage. Keep the row
-                    # (with the error, for an operator) and go on with the others.
-                    log.error("outbox row %s (%s) cannot be routed: %r", row.id, row.name, exc)
-                    self._record_failure(conn, row.id, exc)
-                    continue
-                try:
-                    self.broker.enqueue(message)
-                except Exception as exc:
-                    log.warning(
-                        "broker unavailable; outbox row %s stays for the next pass: %r", row.id, exc
-                    )
-                    self._record_failure(conn, row.id, exc)
-                    break
-                self._mark_published(conn, row.id)
+            return self._apply(conn, outcomes)
+
+    def _unpublished(self, limit: int):
+        o = t.outbox
+        return (
+            select(o.c.id, o.c.name, o.c.payload)
+            .where(o.c.published_at.is_(None))
+            .order_by(o.c.id)
+            .limit(limit)
+        )
+
+    def _send(self, rows) -> list[tuple[int, BaseException | None]]:
+        """Send the rows in order; (row id, None) when it is done with, (row id, error)
+        when it failed. Stops at the first broker failure."""
+        outcomes: list[tuple[int, BaseException | None]] = []
+        for row in rows:
+            route = self.routes.get(row.name)
+            if route is None:
+                log.debug("outbox row %s (%s) has no route; marked published", row.id, row.name)
+                outcomes.append((row.id, None))
+                continue
+            try:
+                message = self._message(route, row.id, row.payload)
+            except Exception as exc:
+                # A bad payload or a missing actor: a bug, not an outage. Keep the row
+                # (with the error, for an operator) and go on with the others.
+                log.error("outbox row %s (%s) cannot be routed: %r", row.id, row.name, exc)
+                outcomes.append((row.id, exc))
+                continue
+            try:
+                self.broker.enqueue(message)
+            except Exception as exc:
+                log.warning(
+                    "broker unavailable; outbox row %s stays for the next pass: %r", row.id, exc
+                )
+                outcomes.append((row.id, exc))
+                break
+            outcomes.append((row.id, None))
+        return outcomes
+
+    def _apply(self, conn, outcomes) -> int:
+        published = 0
+        for outbox_id, error in outcomes:
+            if error is None:
+                self._mark_published(conn, outbox_id)
                 published += 1
+            else:
+                self._record_failure(conn, outbox_id, error)
         return published
 
     def _message(self, route: Route, outbox_id: int, payload: Any) -> dramatiq.Message:
@@ -122,6 +152,7 @@ class OutboxRelay:
     def pending(self) -> int:
         """How many rows wait to be published."""
         with self.engine.connect() as conn:
+            conn.execution_options(ecrm_readonly=True)
             return conn.execute(
                 select(func.count()).select_from(t.outbox).where(t.outbox.c.published_at.is_(None))
             ).scalar_one()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ from ecrm_core.kernel.errors import Conflict
 from ecrm_core.kernel.events import DomainEvent
 from ecrm_core.kernel.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 _converter = cattrs.Converter()
 
 
@@ -29,6 +31,10 @@ def event_payload(event: DomainEvent) -> dict[str, Any]:
         {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)} for c in event.changes
     ]
     return jsonable(data)
+
+
+def _busy(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
 
 
 class SqlRepository:
@@ -65,7 +71,8 @@ class SqlRepository:
             self.session.flush()
         except IntegrityError as exc:
             self.session.rollback()
-            raise Conflict(f"the change clashes with existing data ({exc.orig})") from None
+            log.info("integrity error turned into a conflict: %s", exc.orig)
+            raise Conflict("the change clashes with existing data") from None
         self.seen.append(obj)
         return obj
 
@@ -118,11 +125,14 @@ class SqlUnitOfWork(UnitOfWork):
             setattr(self, name, SqlRepository(self.session, cls, self._strong))
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, tb):
         # close() ends the transaction (rolling back whatever was not committed) and
         # detaches the loaded objects with their state intact, so use cases can return
         # them; rollback() would expire them first.
         self.session.close()
+        if isinstance(exc, OperationalError) and _busy(exc):
+            # SQLite: another writer held the lock past the busy timeout.
+            raise Conflict("the database is busy; repeat your change") from None
 
     def _seen(self):
         return list({id(o): o for o in [*self._strong, *self.session.new]}.values())
@@ -140,10 +150,11 @@ class SqlUnitOfWork(UnitOfWork):
             raise Conflict() from None
         except IntegrityError as exc:
             self.session.rollback()
-            raise Conflict(f"the change clashes with existing data ({exc.orig})") from None
+            log.info("integrity error turned into a conflict: %s", exc.orig)
+            raise Conflict("the change clashes with existing data") from None
         except OperationalError as exc:
             self.session.rollback()
-            if "locked" in str(exc.orig).lower():
+            if _busy(exc):
                 raise Conflict("the database is busy; repeat your change") from None
             raise
 

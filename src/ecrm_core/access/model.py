@@ -6,8 +6,11 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
+import attrs
+
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import ValidationFailed
+from ecrm_core.kernel.events import DomainEvent, FieldChange
 from ecrm_core.kernel.model import Aggregate, entity
 from ecrm_core.kernel.refs import ObjectRef
 
@@ -49,6 +52,16 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
 }
 
 
+@attrs.frozen(kw_only=True)
+class RoleGranted(DomainEvent):
+    """Recorded on the employee's own history as well as on the assignment's (HIST-1)."""
+
+
+@attrs.frozen(kw_only=True)
+class RoleRevoked(DomainEvent):
+    pass
+
+
 @entity
 class RoleAssignment(Aggregate):
     """Employee ``employee_id`` holds ``role`` on ``scope`` (optionally for one project)."""
@@ -66,6 +79,17 @@ class RoleAssignment(Aggregate):
     @property
     def scope(self) -> ObjectRef:
         return ObjectRef(self.scope_kind, self.scope_id)
+
+    def describe(self) -> str:
+        text = f"{self.role.value} @ {self.scope}"
+        return text + f" (project:{self.project_id})" if self.project_id else text
+
+    def on_employee(self, event_type: type[DomainEvent]) -> DomainEvent:
+        """The event for the holder's history: which role on what was granted/revoked."""
+        old, new = (None, self.describe()) if event_type is RoleGranted else (
+            self.describe(), None)
+        return event_type(subject=ObjectRef(refs.EMPLOYEE, self.employee_id),
+                          changes=(FieldChange("role", old, new),))
 
     @staticmethod
     def validate(role: str, scope: ObjectRef) -> Role:

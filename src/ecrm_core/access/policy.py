@@ -92,8 +92,8 @@ def is_allowed(
     for a in assignments:
         if a.employee_id != actor_id:
             continue
-        if a.project_id is not None and project_id is not None and a.project_id != project_id:
-            continue
+        if a.project_id is not None and a.project_id != project_id:
+            continue  # a role limited to a project gives nothing outside that project
         if a.role is Role.DIRECTOR and a.scope_kind == refs.COMPANY:
             return True
         if a.scope in in_chain and (action, kind) in PERMISSIONS.get(a.role, frozenset()):

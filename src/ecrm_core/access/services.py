@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ecrm_core.access.model import ROLE_SCOPES, Action, Role, RoleAssignment
+from ecrm_core.access.model import (
+    ROLE_SCOPES,
+    Action,
+    Role,
+    RoleAssignment,
+    RoleGranted,
+    RoleRevoked,
+)
 from ecrm_core.access.policy import Policy, ScopeNode
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
@@ -86,6 +93,22 @@ def policy_for(uow: UnitOfWork, actor_id: int) -> Policy:
     return Policy(actor_id, tuple(uow.roles.list(employee_id=actor_id)))
 
 
+def active_directors(uow: UnitOfWork, excluding: int | None = None) -> set[int]:
+    """Employees who hold Director and may still sign in."""
+    found = set()
+    for grant in uow.roles.list(role=Role.DIRECTOR, scope_kind=refs.COMPANY):
+        if grant.employee_id == excluding:
+            continue
+        holder = uow.employees.get(grant.employee_id)
+        if holder is not None and holder.active:
+            found.add(holder.id)
+    return found
+
+
+#: kind -> the role whose holders answer for objects of that kind.
+RESPONSIBLE_ROLES: dict[str, Role] = {refs.PROJECT: Role.MANAGEMENT}
+
+
 class AccessService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
@@ -126,6 +149,7 @@ class AccessService:
             assignment.record_created(
                 ("role", "employee_id", "scope_kind", "scope_id", "project_id")
             )
+            assignment.record(assignment.on_employee(RoleGranted))
             uow.commit()
             return assignment
 
@@ -138,10 +162,9 @@ class AccessService:
             if assignment.role is Role.DIRECTOR:
                 if not policy.is_director:
                     raise Forbidden("only the Director may remove a Director")
-                directors = uow.roles.count(role=Role.DIRECTOR, scope_kind=refs.COMPANY)
-                if directors <= 1:
+                if not active_directors(uow, excluding=assignment.employee_id):
                     raise ValidationFailed.single(
-                        "role", "the company must keep at least one Director"
+                        "role", "the company must keep at least one active Director"
                     )
             else:
                 policy.require(
@@ -151,6 +174,7 @@ class AccessService:
             assignment.record_deleted(
                 ("role", "employee_id", "scope_kind", "scope_id", "project_id")
             )
+            assignment.record(assignment.on_employee(RoleRevoked))
             uow.roles.delete(assignment)
             uow.commit()
 
@@ -171,6 +195,26 @@ class AccessService:
     def policy(self, actor_id: int) -> Policy:
         with self.uow_factory(readonly=True) as uow:
             return policy_for(uow, actor_id)
+
+    def may_manage_services(self, actor_id: int, owner: ObjectRef) -> bool:
+        """Whether the services page of ``owner`` is the actor's: opening and closing its
+        services, or switching their availability (ORG-5)."""
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            chain = chain_of(uow, owner)
+            return policy.allows(Action.MANAGE_SERVICES, owner.kind, chain) or policy.allows(
+                Action.SET_AVAILABILITY, owner.kind, chain)
+
+    def responsible(self, actor_id: int, ref: ObjectRef) -> list[RoleAssignment]:
+        """Who answers for an object (shown beside its name, UI-1): for a project, the
+        holders of Management on it (ORG-3)."""
+        role = RESPONSIBLE_ROLES.get(ref.kind)
+        if role is None:
+            return []
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            return uow.roles.list(role=role, scope_kind=ref.kind, scope_id=ref.id,
+                                  order_by=("id",))
 
     def allowed(self, actor_id: int, action: Action, ref: ObjectRef) -> bool:
         """For faces that show or hide a button; the use case still checks."""

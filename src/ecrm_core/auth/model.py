@@ -21,18 +21,10 @@ SESSION_IDLE = timedelta(hours=12)
 
 
 @attrs.frozen(kw_only=True)
-class LoggedIn(DomainEvent):
-    pass
-
-
-@attrs.frozen(kw_only=True)
-class LoggedOut(DomainEvent):
-    pass
-
-
-@attrs.frozen(kw_only=True)
 class LoginLocked(DomainEvent):
-    pass
+    """Recorded on the employee when failed logins lock their login. Sign-ins and
+    sign-outs themselves are kept in the login sessions, not in the card's history
+    (which every colleague may read)."""
 
 
 @entity

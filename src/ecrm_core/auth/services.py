@@ -8,8 +8,6 @@ from typing import Any
 from ecrm_core.access.services import policy_for
 from ecrm_core.auth.model import (
     ApiToken,
-    LoggedIn,
-    LoggedOut,
     LoginLocked,
     LoginSession,
     LoginThrottle,
@@ -36,38 +34,47 @@ class AuthService:
 
     def login(self, login: Any, password: Any) -> tuple[Employee, str]:
         """Check the pair; return the employee and a new session token. Any failure —
-        unknown login, wrong password, disabled account, locked login — is one answer."""
-        login = login.strip() if isinstance(login, str) else ""
-        password = password if isinstance(password, str) else ""
+        unknown login, wrong password, disabled account, locked login — is one answer.
+
+        The password is checked between two short units of work: Argon2 is slow on
+        purpose and must not hold a transaction (on SQLite, the write lock) meanwhile."""
+        login = login.strip() if isinstance(login, str) and "\x00" not in login else ""
+        password = password if isinstance(password, str) and "\x00" not in password else ""
+        key = login.lower()[:64]
         now = self.clock.now()
+        with self.uow_factory(readonly=True) as uow:
+            throttle = uow.login_throttles.first(login=key)
+            locked_until = throttle.locked_until if throttle and throttle.locked(now) else None
+            employee = uow.employees.first(login__ieq=login) if login else None
+        known = employee is not None and employee.active and locked_until is None
+        ok = self.hasher.verify(employee.password_hash if known else self._dummy_hash, password)
+        ok = ok and known
+        new_hash = (
+            self.hasher.hash(password)
+            if ok and self.hasher.needs_rehash(employee.password_hash) else None
+        )
         with self.uow_factory() as uow:
-            key = login.lower()[:64]
             throttle = uow.login_throttles.first(login=key)
             if throttle is None:
                 throttle = uow.login_throttles.add(LoginThrottle(login=key))
-            employee = uow.employees.first(login__ieq=login) if login else None
             if throttle.locked(now):
-                self.hasher.verify(self._dummy_hash, password)
-                uow.commit()
                 raise AuthenticationFailed(locked_until=throttle.locked_until)
-            ok = self.hasher.verify(
-                employee.password_hash if employee else self._dummy_hash, password
-            )
-            if not (ok and employee is not None and employee.active):
+            if not ok:
                 if throttle.failed(now) and employee is not None:
-                    employee.record(LoginLocked(subject=employee.ref))
+                    locked = uow.employees.get(employee.id)
+                    locked.record(LoginLocked(subject=locked.ref))
                 uow.commit()
                 raise AuthenticationFailed(locked_until=throttle.locked_until)
             throttle.succeeded()
-            if self.hasher.needs_rehash(employee.password_hash):
-                employee.password_hash = self.hasher.hash(password)
+            employee = uow.employees.get(employee.id)
+            if new_hash:
+                employee.password_hash = new_hash
             token = self.secrets.new_token()
             uow.login_sessions.add(
                 LoginSession(employee_id=employee.id, token_digest=self.secrets.digest(token),
                              created_at=now, last_seen_at=now)
             )
             uow.acting_as(employee.id)
-            employee.record(LoggedIn(subject=employee.ref))
             uow.commit()
             return employee, token
 
@@ -101,10 +108,6 @@ class AuthService:
             if session is None or session.ended_at is not None:
                 return
             session.end(self.clock.now())
-            employee = uow.employees.get(session.employee_id)
-            if employee is not None:
-                uow.acting_as(employee.id)
-                employee.record(LoggedOut(subject=employee.ref))
             uow.commit()
 
     # -- personal API tokens ----------------------------------------------------------

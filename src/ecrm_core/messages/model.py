@@ -16,6 +16,8 @@ from ecrm_core.kernel.model import Aggregate, entity
 from ecrm_core.kernel.refs import ObjectRef
 
 MAX_TEXT = 4000
+#: A refusal's reason is quoted in the notice to the requester, which is a message too.
+MAX_REASON = 2000
 
 
 class MessageKind(enum.StrEnum):
@@ -123,8 +125,10 @@ class Message(Aggregate):
         reason = (reason or "").strip()
         if not confirmed and not reason:
             raise ValidationFailed.single("reason", "give a reason for the refusal")
-        if len(reason) > MAX_TEXT:
-            raise ValidationFailed.single("reason", f"at most {MAX_TEXT} characters")
+        if len(reason) > MAX_REASON:
+            raise ValidationFailed.single("reason", f"at most {MAX_REASON} characters")
+        if "\x00" in reason:
+            raise ValidationFailed.single("reason", "must not contain NUL characters")
         new_state = ConfirmationState.CONFIRMED if confirmed else ConfirmationState.REFUSED
         self.apply_changes(
             {"state": new_state, "reason": reason, "answered_at": at, "read_at": self.read_at or at}

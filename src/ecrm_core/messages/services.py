@@ -188,7 +188,8 @@ class MessageService:
             if message.sender_id:
                 me = uow.employees.get(actor_id)
                 outcome = "подтвердил(а)" if confirmed else "отказал(а)"
-                text = f"{me.full_name} {outcome}: «{message.text}»"
+                quoted = message.text if len(message.text) <= 300 else message.text[:300] + "…"
+                text = f"{me.full_name} {outcome}: «{quoted}»"
                 if not confirmed:
                     text += f". Причина: {message.reason}"
                 post(uow, self.clock, kind=MessageKind.NOTIFICATION,
@@ -202,12 +203,15 @@ class MessageService:
     def deliver_by_email(self, message_id: int, delivery_key: str) -> bool:
         """Send one message to its recipient's e-mail. Idempotent: a delivery key (the
         queue message id) handled before, or a message already e-mailed, has no effect.
-        Returns whether an e-mail went out."""
+        Returns whether an e-mail went out.
+
+        The key is claimed in one short transaction, the e-mail is sent outside any
+        transaction (an SMTP exchange must not hold SQLite's write lock), and a failed
+        send gives the claim back so that the queue's retry sends it."""
         with self.uow_factory() as uow:
             if uow.handled_messages.first(key=delivery_key) is not None:
                 return False
-            # Claim the delivery before sending: a second worker handling the same key at
-            # the same moment waits on the unique key, then fails instead of sending again.
+            # A second worker claiming the same key at the same moment fails here.
             try:
                 uow.handled_messages.add(
                     HandledMessage(key=delivery_key, handled_at=self.clock.now())
@@ -216,24 +220,37 @@ class MessageService:
                 return False
             message = uow.messages.get(message_id)
             recipient = uow.employees.get(message.recipient_id) if message else None
-            sent = False
+            email = None
             if (
                 message is not None and message.emailed_at is None and recipient is not None
                 and recipient.active and recipient.email and self.mailer.configured
             ):
-                titles = {
-                    MessageKind.NOTIFICATION: "Уведомление",
-                    MessageKind.CONFIRMATION: "Запрос на подтверждение",
-                    MessageKind.REMINDER: "Напоминание",
-                }
-                body = message.text
-                if self.base_url:
-                    body += f"\n\n{self.base_url}/me/messages/{message.id}"
-                self.mailer.send(
-                    Email(to=recipient.email, subject=f"ECRM: {titles[message.message_kind]}",
-                          body=body, message_id=f"<ecrm-message-{message.id}@ecrm>")
-                )
-                message.mark_emailed(self.clock.now())
-                sent = True
+                email = self._email_for(message, recipient.email)
             uow.commit()
-            return sent
+        if email is None:
+            return False
+        try:
+            self.mailer.send(email)
+        except Exception:
+            with self.uow_factory() as uow:
+                claim = uow.handled_messages.first(key=delivery_key)
+                if claim is not None:
+                    uow.handled_messages.delete(claim)
+                    uow.commit()
+            raise
+        with self.uow_factory() as uow:
+            uow.messages.get(message_id).mark_emailed(self.clock.now())
+            uow.commit()
+        return True
+
+    def _email_for(self, message: Message, address: str) -> Email:
+        titles = {
+            MessageKind.NOTIFICATION: "Уведомление",
+            MessageKind.CONFIRMATION: "Запрос на подтверждение",
+            MessageKind.REMINDER: "Напоминание",
+        }
+        body = message.text
+        if self.base_url:
+            body += f"\n\n{self.base_url}/me/messages/{message.id}"
+        return Email(to=address, subject=f"ECRM: {titles[message.message_kind]}", body=body,
+                     message_id=f"<ecrm-message-{message.id}@ecrm>")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm_core.access.model import Action, Role, RoleAssignment
-from ecrm_core.access.services import chain_of, policy_for
+from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
+from ecrm_core.access.services import active_directors, chain_of, policy_for
 from ecrm_core.kernel import refs
-from ecrm_core.kernel.errors import Conflict, NotFound, ValidationFailed
+from ecrm_core.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields, check_email
 from ecrm_core.kernel.ports import Clock, PasswordHasher
 from ecrm_core.kernel.refs import ObjectRef
@@ -61,6 +61,32 @@ def _get(repo, kind: str, ident) -> Any:
     return obj
 
 
+#: Roles that carry authority over other employees' accounts.
+POWER_ROLES = (Role.DIRECTOR, Role.ADMINISTRATOR, Role.MANAGEMENT)
+
+
+def _container(uow: UnitOfWork, department_id: int | None) -> ObjectRef:
+    """Where an employee or department sits: its department, or the Company itself."""
+    if department_id and uow.departments.get(department_id) is not None:
+        return ObjectRef(refs.DEPARTMENT, department_id)
+    return uow.company.first().ref
+
+
+def _require_authority_over(uow: UnitOfWork, policy, employee: Employee) -> None:
+    """Changing another employee's account (card, password, being active) needs authority
+    over every organisational role they hold: a Director's account belongs to Directors,
+    an Administrator's or a Management holder's to whoever may grant that role."""
+    if employee.id == policy.actor_id:
+        return
+    for held in uow.roles.list(employee_id=employee.id, role__in=POWER_ROLES):
+        if held.role is Role.DIRECTOR:
+            if not policy.is_director:
+                raise Forbidden("only a Director may change a Director's account")
+        else:
+            policy.require(Action.GRANT, held.scope_kind, chain_of(uow, held.scope),
+                           held.project_id)
+
+
 class OrgService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher):
         self.uow_factory = uow_factory
@@ -74,12 +100,13 @@ class OrgService:
         fields = Fields()
         name = fields.text({"company_name": company_name}, "company_name", required=True)
         fields.check()
+        password_hash = self._hash(director.get("password"))
         with self.uow_factory() as uow:
             if uow.company.first() is not None:
                 raise Conflict("the company is already registered")
             company = uow.company.add(Company(name=name))
             company.record_created(("name",))
-            employee = self._new_employee(uow, director)
+            employee = self._new_employee(uow, director, password_hash)
             uow.acting_as(employee.id)
             grant = uow.roles.add(
                 RoleAssignment(
@@ -88,6 +115,7 @@ class OrgService:
                 )
             )
             grant.record_created(("role", "employee_id", "scope_kind", "scope_id"))
+            grant.record(grant.on_employee(RoleGranted))
             uow.commit()
             return employee
 
@@ -150,16 +178,13 @@ class OrgService:
             if values.get("name") == "":
                 raise ValidationFailed.single("name", "required")
             new_parent = values.get("parent_id")
-            if new_parent:
-                ancestors = {n.ref for n in chain_of(uow, ObjectRef(refs.DEPARTMENT, new_parent))}
-                if dep.ref in ancestors:
+            if "parent_id" in values and new_parent != dep.parent_id:
+                target = _container(uow, new_parent)
+                if dep.ref in {n.ref for n in chain_of(uow, target)}:
                     raise ValidationFailed.single(
                         "parent_id", "a department cannot be placed inside itself"
                     )
-                policy.require(
-                    Action.CREATE, refs.DEPARTMENT,
-                    chain_of(uow, ObjectRef(refs.DEPARTMENT, new_parent)),
-                )
+                policy.require(Action.CREATE, refs.DEPARTMENT, chain_of(uow, target))
             dep.apply_changes(values)
             uow.commit()
             return dep
@@ -251,7 +276,14 @@ class OrgService:
             keep[key] = value
         return keep
 
-    def _new_employee(self, uow: UnitOfWork, data: Data) -> Employee:
+    def _hash(self, password: Any) -> str | None:
+        """Hash a well-formed password before a unit of work opens: Argon2 is slow on
+        purpose and must not hold a transaction (SQLite's write lock) meanwhile."""
+        fields = Fields()
+        _check_password(fields, "password", password)
+        return None if fields.errors else self.hasher.hash(password)
+
+    def _new_employee(self, uow: UnitOfWork, data: Data, password_hash: str | None) -> Employee:
         fields = Fields()
         login = fields.text(data, "login", required=True, max_len=64)
         login = login.lower() if login else login
@@ -267,7 +299,7 @@ class OrgService:
         fields.check()
         employee = uow.employees.add(
             Employee(
-                login=login, password_hash=self.hasher.hash(password),
+                login=login, password_hash=password_hash or self.hasher.hash(password),
                 created_at=self.clock.now(), **values,
             )
         )
@@ -276,16 +308,12 @@ class OrgService:
 
     def add_employee(self, actor_id: int, data: Data) -> Employee:
         """Register an employee (a user with login and password) in a department."""
+        password_hash = self._hash(data.get("password"))
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            dep_id = Fields().ident(data, "department_id")
-            container = (
-                ObjectRef(refs.DEPARTMENT, dep_id)
-                if dep_id and uow.departments.get(dep_id)
-                else uow.company.first().ref
-            )
+            container = _container(uow, Fields().ident(data, "department_id"))
             policy.require(Action.CREATE, refs.EMPLOYEE, chain_of(uow, container))
-            employee = self._new_employee(uow, data)
+            employee = self._new_employee(uow, data, password_hash)
             uow.commit()
             return employee
 
@@ -299,20 +327,19 @@ class OrgService:
             own_card = employee.id == actor_id and touched <= set(Employee.SELF_EDITABLE)
             if not own_card:
                 policy.require(Action.EDIT, refs.EMPLOYEE, chain_of(uow, employee.ref))
-                new_dep = Fields().ident(data, "department_id")
-                if new_dep and new_dep != employee.department_id and uow.departments.get(new_dep):
-                    policy.require(
-                        Action.CREATE, refs.EMPLOYEE,
-                        chain_of(uow, ObjectRef(refs.DEPARTMENT, new_dep)),
-                    )
+                _require_authority_over(uow, policy, employee)
             employee.check_version(_version(data))
             fields = Fields()
             values = self._employee_values(uow, data, fields, creating=False)
             if values.get("head_id") == employee.id:
                 fields.errors["head_id"] = "an employee cannot be their own head"
-            if employee.id == actor_id and values.get("active") is False:
-                fields.errors["active"] = "you cannot disable yourself"
             fields.check()
+            if "department_id" in values and values["department_id"] != employee.department_id:
+                target = _container(uow, values["department_id"])
+                policy.require(Action.CREATE, refs.EMPLOYEE, chain_of(uow, target))
+            active = values.pop("active", None)
+            if active is not None:
+                self._set_active(uow, policy, employee, active)
             employee.apply_changes(values)
             uow.commit()
             return employee
@@ -320,37 +347,57 @@ class OrgService:
     def set_password(
         self, actor_id: int, employee_id: int, password: Any, current_password: Any = None
     ) -> None:
-        with self.uow_factory() as uow:
+        """Change a password. One's own needs the current one; someone else's needs the
+        right to edit them and authority over their roles, and ends their sessions."""
+        fields = Fields()
+        password = _check_password(fields, "password", password)
+        with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
             employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
-            fields = Fields()
-            if employee.id == actor_id:
+            own = employee.id == actor_id
+            if own:
                 if not isinstance(current_password, str) or not self.hasher.verify(
                     employee.password_hash, current_password
                 ):
                     fields.errors["current_password"] = "the current password is wrong"
             else:
                 policy.require(Action.EDIT, refs.EMPLOYEE, chain_of(uow, employee.ref))
-            password = _check_password(fields, "password", password)
-            fields.check()
-            employee.change_password(self.hasher.hash(password))
+                _require_authority_over(uow, policy, employee)
+        fields.check()
+        new_hash = self.hasher.hash(password)  # slow on purpose: outside the transaction
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            employee.change_password(new_hash)
+            if not own:
+                for session in uow.login_sessions.list(employee_id=employee.id, ended_at=None):
+                    session.end(self.clock.now())
             uow.commit()
 
     def set_active(self, actor_id: int, employee_id: int, active: bool) -> Employee:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
-            policy.require(Action.DELETE, refs.EMPLOYEE, chain_of(uow, employee.ref))
-            if employee.id == actor_id and not active:
-                raise ValidationFailed.single("active", "you cannot disable yourself")
-            if not active:
-                employee.disable()
-                for session in uow.login_sessions.list(employee_id=employee.id, ended_at=None):
-                    session.end(self.clock.now())
-            else:
-                employee.enable()
+            self._set_active(uow, policy, employee, bool(active))
             uow.commit()
             return employee
+
+    def _set_active(self, uow: UnitOfWork, policy, employee: Employee, active: bool) -> None:
+        """The one way an employee is disabled or enabled: a disabled one's sessions end,
+        and the company keeps at least one active Director."""
+        policy.require(Action.DELETE, refs.EMPLOYEE, chain_of(uow, employee.ref))
+        _require_authority_over(uow, policy, employee)
+        if active:
+            employee.enable()
+            return
+        if employee.id == policy.actor_id:
+            raise ValidationFailed.single("active", "you cannot disable yourself")
+        is_director = uow.roles.first(employee_id=employee.id, role=Role.DIRECTOR) is not None
+        if is_director and not active_directors(uow, excluding=employee.id):
+            raise ValidationFailed.single("active", "the company must keep an active Director")
+        employee.disable()
+        for session in uow.login_sessions.list(employee_id=employee.id, ended_at=None):
+            session.end(self.clock.now())
 
     def employees(self, actor_id: int, **filters) -> list[Employee]:
         with self.uow_factory(readonly=True) as uow:
@@ -367,7 +414,7 @@ class OrgService:
         panel's search line, UI-2), by name."""
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
-            needle = text.strip()[:100] if isinstance(text, str) else ""
+            needle = text.replace("\x00", "").strip()[:100] if isinstance(text, str) else ""
             if not needle:
                 return []
             found: dict[int, Employee] = {}
@@ -378,6 +425,28 @@ class OrgService:
                     found.setdefault(employee.id, employee)
             ordered = sorted(found.values(), key=lambda e: (e.full_name.lower(), e.id))
             return ordered[:limit]
+
+    def find_employees(self, actor_id: int, data: Data) -> list[Employee] | None:
+        """Advanced search (UI-2): employees matching every given criterion — parts of
+        full name, login, e-mail, position, phone; department; active. None when no
+        criterion is given."""
+        fields = Fields()
+        filters: dict[str, Any] = {}
+        for name in ("full_name", "login", "email", "position", "phone"):
+            value = fields.text(data, name, max_len=100)
+            if value:
+                filters[f"{name}__icontains"] = value
+        department_id = fields.ident(data, "department_id")
+        if department_id:
+            filters["department_id"] = department_id
+        if data.get("active") not in (None, ""):
+            active = fields.flag(data, "active")
+            if active is not None:
+                filters["active"] = active
+        fields.check()
+        if not filters:
+            return None
+        return self.employees(actor_id, **filters)
 
     def employee_by_login(self, login: str) -> Employee | None:
         """For administration from the command line (no actor: the operator owns the box)."""

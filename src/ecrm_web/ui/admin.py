@@ -428,9 +428,7 @@ def _owner(kind: str, owner_id: int) -> ObjectRef:
 def _require_services(owner: ObjectRef) -> None:
     """The services page is for those who may open/close the owner's services or switch
     their availability (an Administrator, a department head for its employees, …)."""
-    access = core().access
-    if not (access.allowed(actor(), Action.MANAGE_SERVICES, owner)
-            or access.allowed(actor(), Action.SET_AVAILABILITY, owner)):
+    if not core().access.may_manage_services(actor(), owner):
         raise Forbidden("not allowed")
 
 

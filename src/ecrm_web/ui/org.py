@@ -7,11 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import login_required
 
-from ecrm_core.access.model import Action, Role
+from ecrm_core.access.model import Action
 from ecrm_core.kernel import refs
+from ecrm_core.kernel.errors import ValidationFailed
 from ecrm_core.kernel.refs import ObjectRef
-from ecrm_web.ui.common import actor, as_int, back_url, core, navigation
+from ecrm_web.ui.common import actor, back_url, core, navigation
 from ecrm_web.ui.present import Names
+from ecrm_web.ui.texts import field_errors
 
 bp = Blueprint("ui_org", __name__)
 
@@ -27,9 +29,7 @@ def _list_url(endpoint: str) -> str:
 
 
 def _may_manage_services(ref: ObjectRef) -> bool:
-    access = core().access
-    return access.allowed(actor(), Action.MANAGE_SERVICES, ref) or access.allowed(
-        actor(), Action.SET_AVAILABILITY, ref)
+    return core().access.may_manage_services(actor(), ref)
 
 
 def _may_edit(ref: ObjectRef) -> bool:
@@ -48,31 +48,21 @@ def search():
                            values={}, departments=[])
 
 
-#: advanced-search field -> repository filter
-ADVANCED = {
-    "full_name": "full_name__icontains",
-    "login": "login__icontains",
-    "email": "email__icontains",
-    "position": "position__icontains",
-    "phone": "phone__icontains",
-}
-
-
 @bp.get("/search/advanced")
 @login_required
 def advanced_search():
-    values = {k: v.strip()[:100] for k, v in request.args.items() if isinstance(v, str)}
-    filters: dict[str, object] = {
-        ADVANCED[k]: v for k, v in values.items() if k in ADVANCED and v
-    }
-    department = as_int(values.get("department_id"))
-    if department:
-        filters["department_id"] = department
-    if values.get("active") in ("1", "0"):
-        filters["active"] = values["active"] == "1"
+    values = request.args.to_dict()
     app = core()
-    searched = bool(filters)
-    found = app.org.employees(actor(), **filters) if searched else []
+    try:
+        found = app.org.find_employees(actor(), values)
+    except ValidationFailed as exc:
+        return render_template(
+            "search.html", q="", found=[], names=Names(), advanced=True, searched=False,
+            values=values, departments=app.org.departments(actor()),
+            errors=field_errors(exc.errors),
+        ), 422
+    searched = found is not None
+    found = found or []
     return render_template(
         "search.html", q="", found=found, names=Names(), advanced=True, searched=searched,
         values=values, departments=app.org.departments(actor()),
@@ -143,10 +133,7 @@ def project(project_id: int, tab: str):
         abort(404)
     app = core()
     obj = app.org.project(actor(), project_id)
-    # The responsible people of a project are those holding Management on it (ORG-3).
-    managers = app.access.assignments(
-        actor(), role=Role.MANAGEMENT, scope_kind=refs.PROJECT, scope_id=obj.id
-    )
+    managers = app.access.responsible(actor(), obj.ref)
     names = Names()
     context = {
         "obj": obj, "tab": tab, "names": names, "may_edit": _may_edit(obj.ref),

@@ -15,6 +15,7 @@ from ecrm_core.messages.ports import Email
 REPOS = (
     "company", "departments", "projects", "employees", "service_types", "services", "roles",
     "messages", "history", "login_sessions", "api_tokens", "login_throttles", "handled_messages",
+    "catalogs", "counterparties", "contacts", "curator_assignments",
 )
 
 
@@ -28,6 +29,10 @@ def _matches(obj: Any, filters: dict[str, Any]) -> bool:
             ok = value is not None and value > expected
         elif op == "lt":
             ok = value is not None and value < expected
+        elif op == "gte":
+            ok = value is not None and value >= expected
+        elif op == "startswith":
+            ok = value is not None and str(value).startswith(str(expected))
         elif op == "in":
             ok = value in expected
         elif op == "ieq":
@@ -203,8 +208,71 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
     storage = FakeStorage()
     clock = kw.pop("clock", None) or FakeClock()
     mailer = kw.pop("mailer", None) or FakeMailer()
+    storage.registry = kw.pop("registry", None) or FakeRegistry()
+    storage.files = kw.pop("files", None) or FakeFiles()
     app = Application.build(
         uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
-        clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer, **kw,
+        clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer,
+        search=FakeSearch(storage), registry=storage.registry, files=storage.files, **kw,
     )
     return app, storage
+
+
+class FakeSearch:
+    """Scans the stored cards (the real adapters use trigram indexes)."""
+
+    def __init__(self, storage: FakeStorage):
+        self.storage = storage
+
+    def names(self, text, limit, include_deleted=False):
+        from ecrm_core.counterparties.ports import SearchCandidate
+
+        found = [
+            SearchCandidate(c.id, c.search_text)
+            for c in sorted(self.storage.stores["counterparties"].values(), key=lambda c: c.id)
+            if text in c.search_text and (include_deleted or not c.deleted)
+        ]
+        return found[:limit]
+
+    def contact_surnames(self, text, limit, include_deleted=False):
+        from ecrm_core.counterparties.ports import SearchCandidate
+
+        cards = self.storage.stores["counterparties"]
+        found = []
+        for contact in sorted(self.storage.stores["contacts"].values(), key=lambda c: c.id):
+            card = cards.get(contact.counterparty_id)
+            if card and text in contact.surname_key and (include_deleted or not card.deleted):
+                found.append(SearchCandidate(card.id, card.search_text))
+        return found[:limit]
+
+
+class FakeRegistry:
+    def __init__(self):
+        self.records: dict = {}
+        self.down: str | None = None
+        self.asked: list[str] = []
+
+    def find_by_inn(self, inn):
+        from ecrm_core.counterparties.ports import RegistryUnavailable
+
+        self.asked.append(inn)
+        if self.down:
+            raise RegistryUnavailable(self.down)
+        return self.records.get(inn)
+
+
+class FakeFiles:
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.n = itertools.count(1)
+
+    def put(self, data, suffix):
+        ref = f"f{next(self.n)}{suffix}"
+        self.files[ref] = data
+        return ref
+
+    def get(self, ref):
+        return self.files.get(ref)
+
+    def delete(self, ref):
+        self.files.pop(ref, None)

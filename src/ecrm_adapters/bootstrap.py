@@ -10,12 +10,15 @@ from __future__ import annotations
 import attrs
 from sqlalchemy.engine import Engine
 
+from ecrm_adapters.files.local import LocalFileStore
 from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
 from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue
+from ecrm_adapters.registries.unconfigured import UnconfiguredRegistry
 from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
 from ecrm_adapters.settings import Settings
 from ecrm_adapters.sqlalchemy.engine import make_engine
 from ecrm_adapters.sqlalchemy.migrate import upgrade
+from ecrm_adapters.sqlalchemy.search import SqlCounterpartySearch
 from ecrm_adapters.sqlalchemy.uow import uow_factory
 from ecrm_core.application import Application
 
@@ -53,8 +56,13 @@ def make_mailer(settings: Settings):
     )
 
 
+def make_registry(settings: Settings):
+    """The EGRUL lookup: unconfigured until a registry token is set."""
+    return UnconfiguredRegistry()
+
+
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=None,
-              hasher=None, mailer=None) -> System:
+              hasher=None, mailer=None, registry=None) -> System:
     """Build the system from settings. ``migrate=True`` brings the schema up to date
     first (the embedded default does this on start)."""
     settings = settings or Settings.from_env()
@@ -69,7 +77,8 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
     system.app = Application.build(
         uow_factory=factory, clock=clock, hasher=hasher or Argon2Hasher(),
         secrets=TokenSecrets(), mailer=mailer or make_mailer(settings),
-        base_url=settings.base_url,
+        search=SqlCounterpartySearch(engine), registry=registry or make_registry(settings),
+        files=LocalFileStore(settings.data_dir / "files"), base_url=settings.base_url,
     )
     attach_queue(system)
     return system

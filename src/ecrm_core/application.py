@@ -10,6 +10,8 @@ import attrs
 
 from ecrm_core.access.services import AccessService
 from ecrm_core.auth.services import AuthService
+from ecrm_core.counterparties.ports import CounterpartySearch, FileStore, RegistryGateway
+from ecrm_core.counterparties.services import ASSIGN_ACTION, CatalogService, CounterpartyService
 from ecrm_core.history.services import HistoryService
 from ecrm_core.kernel.ports import Clock, PasswordHasher, Secrets
 from ecrm_core.kernel.uow import UnitOfWorkFactory
@@ -27,18 +29,26 @@ class Application:
     auth: AuthService
     messages: MessageService
     history: HistoryService
+    catalogs: CatalogService
+    counterparties: CounterpartyService
 
     @classmethod
     def build(
         cls, *, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
-        secrets: Secrets, mailer: Mailer, base_url: str = "",
+        secrets: Secrets, mailer: Mailer, search: CounterpartySearch, registry: RegistryGateway,
+        files: FileStore, base_url: str = "",
     ) -> Application:
+        counterparties = CounterpartyService(uow_factory, clock, search, registry, files)
+        messages = MessageService(uow_factory, clock, mailer, base_url=base_url)
+        messages.on_confirmation(ASSIGN_ACTION, counterparties.on_assignment_answer)
         return cls(
             uow_factory=uow_factory,
             clock=clock,
             org=OrgService(uow_factory, clock, hasher),
             access=AccessService(uow_factory, clock),
             auth=AuthService(uow_factory, clock, hasher, secrets),
-            messages=MessageService(uow_factory, clock, mailer, base_url=base_url),
+            messages=messages,
             history=HistoryService(uow_factory),
+            catalogs=CatalogService(uow_factory, clock),
+            counterparties=counterparties,
         )

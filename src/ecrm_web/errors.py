@@ -13,6 +13,7 @@ from ecrm_core.kernel.errors import (
     DomainError,
     Forbidden,
     NotFound,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -22,6 +23,7 @@ STATUS = {
     NotFound: 404,
     Conflict: 409,
     AuthenticationFailed: 401,
+    Unavailable: 503,
 }
 
 
@@ -44,6 +46,13 @@ def error_body(error: DomainError) -> dict:
         body["fields"] = error.errors
     if isinstance(error, Conflict) and error.details:
         body["details"] = {k: str(v) for k, v in error.details.items()}
+    candidates = getattr(error, "candidates", None)
+    if candidates is not None:
+        body["candidates"] = [
+            {"id": c.id, "name": c.name, "inn": c.inn, "reasons": list(c.reasons),
+             "deleted": c.deleted}
+            for c in candidates
+        ]
     return body
 
 

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from ecrm_adapters.sqlalchemy import tables as t
-from ecrm_adapters.sqlalchemy.migrate import current_revision, head_revision
+from ecrm_adapters.sqlalchemy.migrate import current_revision, head_revision, include_name
 from ecrm_core.kernel.errors import Conflict, ValidationFailed
 from tests.conftest import found, make_system
 
@@ -36,7 +36,8 @@ def counts(system) -> dict[str, int]:
 
 def test_migrations_build_exactly_the_declared_schema(system_on):
     with system_on.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, t.metadata)
     assert diff == []
     assert current_revision(system_on.engine) == head_revision(str(system_on.engine.url))
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import registry
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_core.access.model import RoleAssignment
 from ecrm_core.auth.model import ApiToken, LoginSession, LoginThrottle
+from ecrm_core.counterparties.model import Catalog, Contact, Counterparty, CuratorAssignment
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.messages.model import Message
@@ -38,6 +39,10 @@ MAPPED = {
     "api_tokens": (ApiToken, t.api_tokens),
     "login_throttles": (LoginThrottle, t.login_throttles),
     "handled_messages": (HandledMessage, t.handled_messages),
+    "catalogs": (Catalog, t.catalogs),
+    "counterparties": (Counterparty, t.counterparties),
+    "contacts": (Contact, t.contacts),
+    "curator_assignments": (CuratorAssignment, t.curator_assignments),
 }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 
 from ecrm_adapters.sqlalchemy.types import StrEnum, UTCDateTime
 from ecrm_core.access.model import Role
+from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import ServiceState
 
@@ -173,6 +175,84 @@ handled_messages = Table(
     "handled_messages", metadata, _id(), _version(),
     Column("key", String(128), nullable=False, unique=True),
     Column("handled_at", TS, nullable=False),
+)
+
+catalogs = Table(
+    "catalogs", metadata, _id(), _version(),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("parent_id", Integer, ForeignKey("catalogs.id")),
+    Column("curator_id", Integer, ForeignKey("employees.id")),
+    Index("ix_catalogs_parent_id", "parent_id"),
+)
+
+counterparties = Table(
+    "counterparties", metadata, _id(), _version(),
+    Column("catalog_id", Integer, ForeignKey("catalogs.id"), nullable=False),
+    Column("type", StrEnum(CounterpartyType), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("full_name", String(500), nullable=False, server_default=""),
+    Column("inn", String(12), nullable=False, server_default=""),
+    Column("kpp", String(9), nullable=False, server_default=""),
+    Column("ogrn", String(15), nullable=False, server_default=""),
+    Column("legal_address", String(500), nullable=False, server_default=""),
+    Column("postal_address", String(500), nullable=False, server_default=""),
+    Column("phone", String(40), nullable=False, server_default=""),
+    Column("sms_phone", String(40), nullable=False, server_default=""),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("mailing_email", String(254), nullable=False, server_default=""),
+    Column("status", StrEnum(OrganisationStatus), nullable=False),
+    Column("parent_id", Integer, ForeignKey("counterparties.id")),
+    Column("okved", String(255), nullable=False, server_default=""),
+    Column("head", String(255), nullable=False, server_default=""),
+    Column("extra", JSON, nullable=False),
+    Column("export_1c", Boolean, nullable=False, server_default="0"),
+    Column("deleted", Boolean, nullable=False, server_default="0"),
+    Column("deleted_at", TS),
+    Column("created_at", TS),
+    Column("created_by", Integer, ForeignKey("employees.id")),
+    Column("updated_at", TS),
+    Column("updated_by", Integer, ForeignKey("employees.id")),
+    Column("search_text", String(800), nullable=False, server_default=""),
+    Column("name_key", String(255), nullable=False, server_default=""),
+    Index("ix_counterparties_catalog_name", "catalog_id", "name", "id"),
+    Index("ix_counterparties_inn", "inn"),
+    Index("ix_counterparties_phone", "phone"),
+    Index("ix_counterparties_sms_phone", "sms_phone"),
+    Index("ix_counterparties_email", "email"),
+    Index("ix_counterparties_mailing_email", "mailing_email"),
+    Index("ix_counterparties_name_key", "name_key"),
+    Index("ix_counterparties_parent_id", "parent_id"),
+    Index("ix_counterparties_name", "name", "id"),
+)
+
+contacts = Table(
+    "contacts", metadata, _id(), _version(),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("full_name", String(255), nullable=False),
+    Column("position", String(255), nullable=False, server_default=""),
+    Column("birthday", Date),
+    Column("phones", JSON, nullable=False),
+    Column("emails", JSON, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("photo", String(255), nullable=False, server_default=""),
+    Column("surname_key", String(255), nullable=False, server_default=""),
+    Index("ix_contacts_counterparty_id", "counterparty_id"),
+)
+
+curator_assignments = Table(
+    "curator_assignments", metadata, _id(), _version(),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("employee_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("requested_by", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("head_id", Integer, ForeignKey("employees.id")),
+    Column("state", StrEnum(AssignmentState), nullable=False),
+    Column("employee_confirmed", Boolean, nullable=False, server_default="0"),
+    Column("head_confirmed", Boolean, nullable=False, server_default="0"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("requested_at", TS),
+    Index("ix_curator_assignments_counterparty_id", "counterparty_id"),
 )
 
 #: Domain events waiting to be handed to the queue (transactional outbox).

@@ -55,6 +55,14 @@ class SqlRepository:
                 stmt = stmt.where(column > value)
             elif op == "lt":
                 stmt = stmt.where(column < value)
+            elif op == "gte":
+                stmt = stmt.where(column >= value)
+            elif op == "startswith":
+                # a range, not LIKE 'x%': it uses the plain b-tree index on both databases
+                prefix = str(value)
+                if prefix:
+                    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+                    stmt = stmt.where(column >= prefix, column < upper)
             elif op == "in":
                 stmt = stmt.where(column.in_(list(value)))
             elif op == "ieq":

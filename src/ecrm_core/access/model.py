@@ -24,6 +24,8 @@ class Role(enum.StrEnum):
     MANAGEMENT = "management"
     SALES_MANAGEMENT = "sales_management"
     PROJECT_LEADER = "project_leader"
+    #: may register clients in a catalog (granted by its curator, CAT-2)
+    CLIENT_REGISTRAR = "client_registrar"
 
 
 class Action(enum.StrEnum):
@@ -37,6 +39,8 @@ class Action(enum.StrEnum):
     MANAGE_SERVICES = "manage_services"
     #: switch per-service availability flags of employees
     SET_AVAILABILITY = "set_availability"
+    #: assign a responsible manager to a counterparty (CP-6)
+    ASSIGN = "assign"
 
 
 #: Which kinds of object each role may be granted on (ORG-6).
@@ -49,6 +53,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.MANAGEMENT: frozenset({refs.PROJECT}),
     Role.SALES_MANAGEMENT: frozenset({refs.COMPANY, refs.DEPARTMENT, refs.PROJECT}),
     Role.PROJECT_LEADER: frozenset({refs.PROJECT, "counterparty"}),
+    Role.CLIENT_REGISTRAR: frozenset({"catalog"}),
 }
 
 

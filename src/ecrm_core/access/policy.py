@@ -18,6 +18,8 @@ from ecrm_core.kernel.errors import Forbidden
 from ecrm_core.kernel.refs import ObjectRef
 
 A = Action
+CATALOG, COUNTERPARTY, CONTACT, CURATOR_ASSIGNMENT = (
+    "catalog", "counterparty", "contact", "curator_assignment")
 
 #: role -> {(action, kind of object acted on)} allowed inside the role's scope.
 PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
@@ -43,10 +45,25 @@ PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
         }
     ),
     Role.SALES_MANAGEMENT: frozenset(),
-    Role.CATALOG_CURATOR: frozenset(),
-    Role.CLIENT_MANAGER: frozenset(),
+    # CAT-2: the curator registers clients in the catalog, appoints their managers and
+    # grants others the right to register; may nest catalogs inside it.
+    Role.CATALOG_CURATOR: frozenset(
+        {
+            (A.CREATE, CATALOG),
+            (A.EDIT, CATALOG),
+            (A.GRANT, CATALOG),
+            (A.CREATE, COUNTERPARTY),
+            (A.EDIT, COUNTERPARTY),
+            (A.DELETE, COUNTERPARTY),
+            (A.ASSIGN, COUNTERPARTY),
+        }
+    ),
+    Role.CLIENT_REGISTRAR: frozenset({(A.CREATE, COUNTERPARTY)}),
+    # CP-5: the client manager works the card: edits it, its contacts, marks it deleted.
+    Role.CLIENT_MANAGER: frozenset({(A.EDIT, COUNTERPARTY), (A.DELETE, COUNTERPARTY)}),
     Role.INVOICE_MANAGER: frozenset(),
-    Role.PROJECT_LEADER: frozenset(),
+    # CP-7: attaches managers per direction to the client's project.
+    Role.PROJECT_LEADER: frozenset({(A.ASSIGN, COUNTERPARTY)}),
 }
 
 #: What every signed-in employee may do anywhere: see the organisation.
@@ -54,7 +71,8 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
     (A.VIEW, kind)
     for kind in (
         refs.COMPANY, refs.DEPARTMENT, refs.PROJECT, refs.EMPLOYEE, refs.SERVICE_TYPE,
-        refs.SERVICE, refs.ROLE_ASSIGNMENT,
+        refs.SERVICE, refs.ROLE_ASSIGNMENT, CATALOG, COUNTERPARTY, CONTACT,
+        CURATOR_ASSIGNMENT,
     )
 )
 

@@ -30,6 +30,10 @@ REPOSITORIES: dict[str, str] = {
     refs.SERVICE: "services",
     refs.ROLE_ASSIGNMENT: "roles",
     refs.MESSAGE: "messages",
+    "catalog": "catalogs",
+    "counterparty": "counterparties",
+    "contact": "contacts",
+    "curator_assignment": "curator_assignments",
 }
 
 
@@ -66,6 +70,11 @@ PARENTS: dict[str, Callable] = {
     refs.SERVICE: lambda uow, svc: svc.owner,
     refs.ROLE_ASSIGNMENT: lambda uow, ra: ra.scope,
     refs.MESSAGE: lambda uow, msg: ObjectRef(refs.EMPLOYEE, msg.recipient_id),
+    "catalog": lambda uow, c: ObjectRef("catalog", c.parent_id) if c.parent_id
+    else _company_ref(uow),
+    "counterparty": lambda uow, c: ObjectRef("catalog", c.catalog_id),
+    "contact": lambda uow, c: ObjectRef("counterparty", c.counterparty_id),
+    "curator_assignment": lambda uow, a: ObjectRef("counterparty", a.counterparty_id),
 }
 
 

@@ -55,6 +55,12 @@ class ValidationFailed(DomainError):
         return cls({field: message})
 
 
+class Unavailable(DomainError):
+    """An outside service the use case needs did not answer (the register, …)."""
+
+    code = "unavailable"
+
+
 class AuthenticationFailed(DomainError):
     """Wrong login or password; deliberately does not say which part was wrong (AUTH-1)."""
 

@@ -21,7 +21,8 @@ class Repository(Protocol, Generic[T]):
     """Storage of one aggregate type.
 
     Filters are keyword equality tests; a suffix selects another comparison:
-    ``id__gt``, ``id__lt``, ``kind__in``, ``name__icontains``. ``order_by`` takes
+    ``id__gt``, ``id__gte``, ``id__lt``, ``kind__in``, ``name__icontains``,
+    ``inn__startswith``. ``order_by`` takes
     field names, ``-`` for descending.
     """
 
@@ -59,6 +60,10 @@ class UnitOfWork(abc.ABC):
     api_tokens: Repository
     login_throttles: Repository
     handled_messages: Repository
+    catalogs: Repository
+    counterparties: Repository
+    contacts: Repository
+    curator_assignments: Repository
 
     def __init__(
         self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None

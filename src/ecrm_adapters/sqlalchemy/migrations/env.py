@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from ecrm_adapters.sqlalchemy.engine import make_engine
+from ecrm_adapters.sqlalchemy.migrate import include_name
 from ecrm_adapters.sqlalchemy.tables import metadata
 
 config = context.config
@@ -26,6 +27,7 @@ def _migrate(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

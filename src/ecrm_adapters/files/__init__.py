@@ -1,0 +1,1 @@
+"""Files: the document store."""

@@ -1,0 +1,1 @@
+"""Outside registers: EGRUL by INN."""

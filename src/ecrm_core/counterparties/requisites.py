@@ -1,0 +1,103 @@
+"""Russian requisites and contact data as value checks (CP-1, CP-4, CP-8).
+
+INN checksums come from python-stdnum; OGRN/OGRNIP are checked here because
+python-stdnum 2.2 omits the final ``mod 10`` for OGRNIP (integrations.md). Phones are
+normalised to E.164 (``+7…``) with phonenumbers, Russian numbering by default."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from stdnum.ru import inn as _inn
+
+from ecrm_core.kernel.fields import EMAIL_RE
+
+KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+DIGITS = re.compile(r"^\d+$")
+
+
+def inn_error(value: str, kind: str) -> str | None:
+    """None when ``value`` is a valid INN for a counterparty of ``kind``."""
+    if not DIGITS.match(value):
+        return "INN consists of digits only"
+    expected = 10 if kind == "legal_entity" else 12
+    if len(value) != expected:
+        return f"INN of this type has {expected} digits"
+    if not _inn.is_valid(value):
+        return "INN checksum does not match"
+    return None
+
+
+def kpp_error(value: str) -> str | None:
+    return None if KPP_RE.match(value) else "KPP is 9 characters: 4 digits, 2 digits or letters, 3 digits"
+
+
+def ogrn_error(value: str, kind: str) -> str | None:
+    """OGRN (13 digits) for legal entities, OGRNIP (15 digits, first digit 3) otherwise."""
+    if not DIGITS.match(value):
+        return "OGRN consists of digits only"
+    if kind == "legal_entity":
+        if len(value) != 13:
+            return "OGRN has 13 digits"
+        if int(value[:12]) % 11 % 10 != int(value[12]):
+            return "OGRN checksum does not match"
+        return None
+    if len(value) != 15:
+        return "OGRNIP has 15 digits"
+    if int(value[:14]) % 13 % 10 != int(value[14]):
+        return "OGRNIP checksum does not match"
+    return None
+
+
+def normalise_phone(value: str) -> str | None:
+    """E.164 form of a phone (``+79131234567``), or None when it is not a phone number.
+    Numbers without a country code are read as Russian (8… and local forms)."""
+    try:
+        parsed = phonenumbers.parse(value, "RU")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str | None:
+    value = value.strip()
+    if not EMAIL_RE.match(value):
+        return None
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+#: Legal forms dropped when names are compared (CP-3: "ignoring legal form").
+LEGAL_FORMS = (
+    "общество с ограниченной ответственностью", "публичное акционерное общество",
+    "закрытое акционерное общество", "открытое акционерное общество",
+    "непубличное акционерное общество", "акционерное общество",
+    "индивидуальный предприниматель", "федеральное государственное унитарное предприятие",
+    "государственное унитарное предприятие", "муниципальное унитарное предприятие",
+    "автономная некоммерческая организация", "некоммерческое партнерство",
+    "ооо", "пао", "зао", "оао", "нао", "ао", "ип", "фгуп", "гуп", "муп", "ано", "нп",
+    "llc", "ltd", "inc", "jsc", "gmbh",
+)
+_FORMS_RE = re.compile(
+    r"(?<![\w])(" + "|".join(re.escape(f) for f in sorted(LEGAL_FORMS, key=len, reverse=True))
+    + r")(?![\w])"
+)
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """Case- and ё-insensitive form used by search: casefolded, ё→е, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    return " ".join(text.split())
+
+
+def name_key(name: str) -> str:
+    """The key two near-identical names share (CP-3): folded, legal forms, quotes and
+    punctuation dropped. «ООО "Ромашка"» and 'ромашка ооо' have the same key."""
+    folded = fold(name)
+    folded = _FORMS_RE.sub(" ", folded)
+    return " ".join(_NOT_WORD.sub(" ", folded).split())

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from ecrm_adapters.files.local import LocalFileStore
 from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
 from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue
+from ecrm_adapters.registries.dadata import DadataRegistry
 from ecrm_adapters.registries.unconfigured import UnconfiguredRegistry
 from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
 from ecrm_adapters.settings import Settings
@@ -57,8 +58,12 @@ def make_mailer(settings: Settings):
 
 
 def make_registry(settings: Settings):
-    """The EGRUL lookup: unconfigured until a registry token is set."""
-    return UnconfiguredRegistry()
+    """The EGRUL lookup (CP-2): the DaData party API once ECRM_REGISTRY_TOKEN is set;
+    until then every lookup says it is not configured."""
+    if not settings.registry_configured:
+        return UnconfiguredRegistry()
+    return DadataRegistry(settings.registry_url, settings.registry_token,
+                          timeout=settings.registry_timeout)
 
 
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=None,

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from ecrm_adapters.sqlalchemy.engine import normalise_url
 from ecrm_core.access.model import Role
+from ecrm_core.counterparties.requisites import name_key
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.refs import ObjectRef
 
@@ -38,6 +40,8 @@ DEMO_PASSWORD = "ecrm-demo"
 DEMO_LOGIN = "director"
 MARKER = "demo.json"
 SEED = 20241128
+#: How many counterparties ``ecrm demo`` loads unless told otherwise (--clients).
+CLIENTS = 5000
 
 COMPANY = "ООО «СибТелеком Сервис»"
 
@@ -186,20 +190,21 @@ class DemoCredentials:
     password: str
 
 
-def steps() -> int:
+def steps(clients: int = CLIENTS) -> int:
     """How many times ``build_demo`` calls its ``progress`` callback."""
     return (
         1 + len(DEPARTMENTS) + len(PROJECTS) + len(EMPLOYEES) + len(HEADS) + len(DISABLED)
         + len(ROLES) + len(SERVICE_TYPES) + len(SERVICES) + len(CLOSED_SERVICES)
-        + len(UNAVAILABLE_SERVICES) + len(MESSAGES)
+        + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients)
     )
 
 
 def build_demo(
-    system: System, progress: Callable[[str], None] | None = None
+    system: System, progress: Callable[[str], None] | None = None, clients: int = CLIENTS
 ) -> DemoCredentials:
-    """Fill an empty, migrated database with the demo company; return the login and
-    password to print. Raises ``Conflict`` when the company already exists."""
+    """Fill an empty, migrated database with the demo company and its client base of
+    ``clients`` counterparties; return the login and password to print. Raises
+    ``Conflict`` when the company already exists."""
     app = system.app
     tick = progress or (lambda _label: None)
     rng = random.Random(SEED)
@@ -290,6 +295,8 @@ def build_demo(
                                                "text": body})
         tick("messages")
 
+    build_clients(system, people, projects, clients, progress)
+
     credentials = DemoCredentials(DEMO_LOGIN, DEMO_PASSWORD)
     write_marker(system.settings, credentials)
     return credentials
@@ -357,3 +364,703 @@ def wipe_database(settings: Settings) -> None:
             conn.execute(text(f"CREATE SCHEMA {quoted}"))
     finally:
         engine.dispose()
+
+
+# -- the client base (chapter 5): catalogs and several thousand counterparties ------------
+#
+# Requisites are generated with their check digits computed (INN, OGRN, OGRNIP), in the
+# regions of real Russian cities, with those cities' postcodes and phone codes; names,
+# addresses, e-mails and people are drawn from the lists below by a seeded generator, so
+# the client base is the same every time. Cards are loaded through
+# ``CounterpartyService.import_rows`` (validation, history), branches through
+# ``register``, contacts through ``add_contact``, client managers through "assign
+# responsible" with both confirmations (a few left pending, one refused) or granted by
+# the Director, deletion marks through ``mark_deleted``.
+
+#: name, region code, tax offices, phone code, postcode prefix, in which city (prepositional),
+#: adjective (m, f, n), a few streets of its own
+CITIES: list[tuple[str, str, tuple[str, ...], str, str, str, tuple[str, str, str],
+                   tuple[str, ...]]] = [
+    ("Новосибирск", "54", ("02", "05", "06", "07", "10"), "383", "630", "Новосибирске",
+     ("Новосибирский", "Новосибирская", "Новосибирское"),
+     ("Красный проспект", "ул. Писарева", "ул. Серебренниковская", "ул. Фрунзе")),
+    ("Москва", "77", ("01", "03", "05", "07", "09", "10", "13", "17", "19", "24", "31"),
+     "495", "1", "Москве", ("Московский", "Московская", "Московское"),
+     ("ул. Тверская", "Ленинградский пр-т", "ул. Большая Якиманка", "ул. Новый Арбат")),
+    ("Санкт-Петербург", "78", ("02", "04", "06", "10", "13", "16"), "812", "19",
+     "Санкт-Петербурге", ("Петербургский", "Петербургская", "Петербургское"),
+     ("Невский пр-т", "Лиговский пр-т", "ул. Садовая", "Московский пр-т")),
+    ("Екатеринбург", "66", ("58", "59", "70", "71", "79"), "343", "620", "Екатеринбурге",
+     ("Екатеринбургский", "Екатеринбургская", "Екатеринбургское"),
+     ("ул. Малышева", "ул. 8 Марта", "ул. Вайнера")),
+    ("Казань", "16", ("55", "56", "57", "59"), "843", "420", "Казани",
+     ("Казанский", "Казанская", "Казанское"), ("ул. Баумана", "ул. Островского")),
+    ("Нижний Новгород", "52", ("57", "58", "59", "60", "62"), "831", "603", "Нижнем Новгороде",
+     ("Нижегородский", "Нижегородская", "Нижегородское"),
+     ("ул. Большая Покровская", "ул. Рождественская")),
+    ("Челябинск", "74", ("47", "48", "51", "53"), "351", "454", "Челябинске",
+     ("Челябинский", "Челябинская", "Челябинское"), ("пр-т Ленина", "ул. Кирова")),
+    ("Самара", "63", ("15", "16", "17", "18"), "846", "443", "Самаре",
+     ("Самарский", "Самарская", "Самарское"), ("ул. Куйбышева", "Московское ш.")),
+    ("Омск", "55", ("01", "03", "04", "07"), "3812", "644", "Омске",
+     ("Омский", "Омская", "Омское"), ("ул. Ленина", "ул. Маршала Жукова")),
+    ("Ростов-на-Дону", "61", ("61", "63", "64", "65"), "863", "344", "Ростове-на-Дону",
+     ("Ростовский", "Ростовская", "Ростовское"), ("ул. Большая Садовая", "пр-т Будённовский")),
+    ("Уфа", "02", ("74", "76", "77", "78"), "347", "450", "Уфе",
+     ("Уфимский", "Уфимская", "Уфимское"), ("ул. Ленина", "пр-т Октября")),
+    ("Красноярск", "24", ("60", "61", "63", "64", "65"), "391", "660", "Красноярске",
+     ("Красноярский", "Красноярская", "Красноярское"), ("пр-т Мира", "ул. Карла Маркса")),
+    ("Пермь", "59", ("02", "03", "04", "05", "06"), "342", "614", "Перми",
+     ("Пермский", "Пермская", "Пермское"), ("Комсомольский пр-т", "ул. Ленина")),
+    ("Воронеж", "36", ("61", "62", "63", "64", "65"), "473", "394", "Воронеже",
+     ("Воронежский", "Воронежская", "Воронежское"), ("пр-т Революции", "ул. Плехановская")),
+    ("Волгоград", "34", ("43", "44", "45", "46"), "8442", "400", "Волгограде",
+     ("Волгоградский", "Волгоградская", "Волгоградское"), ("пр-т Ленина", "ул. Мира")),
+    ("Томск", "70", ("17", "18", "19", "20"), "3822", "634", "Томске",
+     ("Томский", "Томская", "Томское"), ("пр-т Ленина", "ул. Учебная")),
+    ("Барнаул", "22", ("21", "22", "23", "24", "25"), "3852", "656", "Барнауле",
+     ("Барнаульский", "Барнаульская", "Барнаульское"), ("пр-т Ленина", "пр-т Строителей")),
+    ("Краснодар", "23", ("08", "09", "10", "11", "12"), "861", "350", "Краснодаре",
+     ("Краснодарский", "Краснодарская", "Краснодарское"), ("ул. Красная", "ул. Северная")),
+    ("Тюмень", "72", ("02", "03", "04"), "3452", "625", "Тюмени",
+     ("Тюменский", "Тюменская", "Тюменское"), ("ул. Республики", "ул. Мельникайте")),
+    ("Иркутск", "38", ("08", "09", "10", "11", "12"), "3952", "664", "Иркутске",
+     ("Иркутский", "Иркутская", "Иркутское"), ("ул. Карла Маркса", "ул. Ленина")),
+]
+CITY = {c[0]: c for c in CITIES}
+STREETS = (
+    "ул. Ленина", "ул. Советская", "ул. Мира", "ул. Гагарина", "ул. Кирова", "ул. Пушкина",
+    "ул. Октябрьская", "ул. Садовая", "ул. Московская", "ул. Карла Маркса",
+    "ул. Первомайская", "ул. Заводская", "ул. Промышленная", "ул. Победы", "ул. Чапаева",
+    "ул. Фрунзе", "ул. Свердлова", "пр-т Строителей", "ул. Лермонтова", "ул. Толстого",
+    "ул. Горького", "ул. Калинина", "ул. Маяковского", "пер. Почтовый", "ул. Береговая",
+    "ул. Луговая", "ул. Лесная", "ул. Северная", "ул. Школьная", "ул. Энергетиков",
+)
+MOBILE_CODES = ("903", "905", "913", "916", "923", "926", "952", "961", "983", "999")
+
+NAME_STARTS = (
+    "Сиб", "Урал", "Волга", "Техно", "Строй", "Агро", "Энерго", "Транс", "Мед", "Фарм",
+    "Инфо", "Теле", "Пром", "Металл", "Лес", "Авто", "Хим", "Электро", "Нефте", "Газ",
+    "Гео", "Эко", "Интер", "Евро", "Нова", "Альфа", "Вектор", "Орион", "Сигма", "Дельта",
+    "Омега", "Север", "Восток", "Кедр", "Алмаз", "Гранит", "Меридиан", "Аква", "Тепло",
+    "Стальс",
+)
+NAME_ENDS = (
+    "Сервис", "Строй", "Торг", "Снаб", "Ком", "Лайн", "Групп", "Инвест", "Систем",
+    "Логистик", "Технологии", "Пром", "Трейд", "Маркет", "Профи", "Центр", "Холдинг",
+    "Монтаж", "Проект", "Плюс", "Альянс", "Ресурс", "Тех", "Комплект", "Сеть",
+)
+#: gender of the adjective (0 m, 1 f, 2 n), what the company is
+NAME_NOUNS = (
+    (0, "завод металлоконструкций"), (0, "торговый дом"), (0, "автоцентр"),
+    (0, "хлебозавод"), (0, "молочный комбинат"), (0, "комбинат строительных материалов"),
+    (0, "деловой центр"), (0, "завод железобетонных изделий"), (1, "транспортная компания"),
+    (1, "строительная компания"), (1, "мебельная фабрика"), (1, "типография"),
+    (1, "стоматологическая клиника"), (1, "управляющая компания"),
+    (1, "логистическая компания"), (1, "энергосбытовая компания"), (1, "швейная фабрика"),
+    (1, "сеть аптек"), (2, "агентство недвижимости"), (2, "рекламное агентство"),
+    (2, "производственное объединение"), (2, "кадровое агентство"),
+)
+#: short form, full form, share
+LEGAL_FORMS = (
+    ("ООО", "Общество с ограниченной ответственностью", 75),
+    ("АО", "Акционерное общество", 12),
+    ("ПАО", "Публичное акционерное общество", 3),
+    ("ЗАО", "Закрытое акционерное общество", 4),
+    ("НАО", "Непубличное акционерное общество", 2),
+    ("АНО", "Автономная некоммерческая организация", 4),
+)
+STATE_FORMS = (
+    ("МУП", "Муниципальное унитарное предприятие"),
+    ("ГУП", "Государственное унитарное предприятие"),
+    ("ФГУП", "Федеральное государственное унитарное предприятие"),
+)
+STATE_NOUNS = (
+    "Водоканал", "Горэлектросеть", "Теплосеть", "Пассажиравтотранс", "Городские аптеки",
+    "Дорожное ремонтно-строительное управление", "Ритуальные услуги", "Жилищник",
+    "Центр информационных технологий", "Почтовая связь",
+)
+SURNAMES = (
+    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
+    "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
+    "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин",
+    "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов",
+    "Воробьёв", "Сергеев", "Кузьмин", "Фролов", "Александров", "Дмитриев", "Королёв",
+    "Гусев", "Киселёв", "Ильин", "Максимов", "Поляков", "Сорокин", "Виноградов", "Ковалёв",
+    "Белов", "Медведев", "Антонов", "Тарасов", "Жуков", "Баранов", "Филиппов", "Комаров",
+    "Давыдов", "Беляев", "Герасимов", "Богданов", "Осипов", "Сидоров",
+)
+#: first name, patronymic (m), patronymic (f)
+MEN = (
+    ("Александр", "Александрович", "Александровна"), ("Алексей", "Алексеевич", "Алексеевна"),
+    ("Андрей", "Андреевич", "Андреевна"), ("Артём", "Артёмович", "Артёмовна"),
+    ("Владимир", "Владимирович", "Владимировна"), ("Дмитрий", "Дмитриевич", "Дмитриевна"),
+    ("Евгений", "Евгеньевич", "Евгеньевна"), ("Иван", "Иванович", "Ивановна"),
+    ("Игорь", "Игоревич", "Игоревна"), ("Максим", "Максимович", "Максимовна"),
+    ("Михаил", "Михайлович", "Михайловна"), ("Николай", "Николаевич", "Николаевна"),
+    ("Олег", "Олегович", "Олеговна"), ("Павел", "Павлович", "Павловна"),
+    ("Роман", "Романович", "Романовна"), ("Сергей", "Сергеевич", "Сергеевна"),
+    ("Юрий", "Юрьевич", "Юрьевна"), ("Виктор", "Викторович", "Викторовна"),
+    ("Константин", "Константинович", "Константиновна"), ("Никита", "Никитич", "Никитична"),
+)
+WOMEN = ("Анна", "Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Мария",
+         "Екатерина", "Юлия", "Марина", "Людмила", "Галина", "Дарья", "Алина", "Ксения")
+POSITIONS = (
+    "Генеральный директор", "Главный бухгалтер", "Коммерческий директор",
+    "Менеджер по закупкам", "Офис-менеджер", "Системный администратор",
+    "Начальник отдела снабжения", "Юрист", "Руководитель ИТ-отдела",
+    "Заместитель директора", "Главный инженер", "Администратор",
+)
+NOTES = (
+    "Предпочитает связь по e-mail.", "Решения согласует с собственником.",
+    "Звонить после 14:00 по местному времени.", "Отвечает за продление договора.",
+    "Лицо, принимающее решение.", "В отпуске каждый август.", "",
+)
+OKVEDS = (
+    "62.01 Разработка компьютерного программного обеспечения",
+    "46.90 Торговля оптовая неспециализированная",
+    "41.20 Строительство жилых и нежилых зданий",
+    "49.41 Деятельность автомобильного грузового транспорта",
+    "47.11 Торговля розничная преимущественно пищевыми продуктами",
+    "68.20 Аренда и управление собственным или арендованным недвижимым имуществом",
+    "10.71 Производство хлеба и мучных кондитерских изделий",
+    "25.11 Производство строительных металлических конструкций",
+    "86.23 Стоматологическая практика", "73.11 Деятельность рекламных агентств",
+    "43.21 Производство электромонтажных работ", "35.14 Торговля электроэнергией",
+    "18.12 Прочие виды полиграфической деятельности",
+    "45.11 Торговля легковыми автомобилями", "36.00 Забор, очистка и распределение воды",
+)
+SOURCES = ("Сайт", "Выставка", "Рекомендация", "Холодный звонок", "Тендер")
+MAIL_DOMAINS = ("mail.ru", "yandex.ru", "gmail.com", "bk.ru", "list.ru", "inbox.ru")
+TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
+     "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+    strict=True))
+
+# -- requisites with their check digits ---------------------------------------------------
+
+_W10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_W11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_W12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_digit(digits: str, weights: tuple[int, ...]) -> str:
+    return str(sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
+
+
+def _serial(rng: random.Random, length: int) -> str:
+    return "".join(str(rng.randint(0, 9)) for _ in range(length))
+
+
+def legal_inn(rng: random.Random, region: str, office: str | None = None) -> str:
+    """A legal entity's INN: region, tax office, a serial number and the check digit."""
+    nine = region + (office or f"{rng.randint(1, 99):02d}") + _serial(rng, 5)
+    return nine + _inn_digit(nine, _W10)
+
+
+def person_inn(rng: random.Random, region: str, office: str | None = None) -> str:
+    """An individual's or sole proprietor's INN (12 digits, two check digits)."""
+    ten = region + (office or f"{rng.randint(1, 99):02d}") + _serial(rng, 6)
+    eleven = ten + _inn_digit(ten, _W11)
+    return eleven + _inn_digit(eleven, _W12)
+
+
+def ogrn(rng: random.Random, region: str, year: int, office: str | None = None) -> str:
+    """OGRN: 1 (or 5), the year, region, tax office, record number, check digit."""
+    twelve = (rng.choice("15") + f"{year % 100:02d}" + region
+              + (office or f"{rng.randint(1, 99):02d}") + _serial(rng, 5))
+    return twelve + str(int(twelve) % 11 % 10)
+
+
+def ogrnip(rng: random.Random, region: str, year: int) -> str:
+    """OGRNIP: 3, the year, region, a record number, the check digit (mod 13)."""
+    fourteen = "3" + f"{year % 100:02d}" + region + _serial(rng, 9)
+    return fourteen + str(int(fourteen) % 13 % 10)
+
+
+def kpp(inn_start: str, reason: str = "01") -> str:
+    """KPP of an organisation registered where its INN was issued (reason 01; 43: a
+    branch)."""
+    return inn_start[:4] + reason + "001"
+
+
+def translit(text: str) -> str:
+    out = "".join(TRANSLIT.get(ch, ch) for ch in text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", out).strip("-")
+
+
+# -- the plan ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CatalogSpec:
+    key: str
+    name: str
+    parent: str | None
+    curator: str  # login; a nested catalog is created by its parent's curator
+    description: str
+    kind: str  # what its cards are: corporate, state, chains, small, sole, private, partners, archive
+    cities: tuple[str, ...]
+    share: int  # of CLIENTS, in 1/5000
+
+
+CATALOGS = (
+    CatalogSpec("clients", "Клиенты", None, "director", "Все клиенты компании", "", (), 0),
+    CatalogSpec("corporate", "Корпоративные клиенты", "clients", "e.kuznetsova",
+                "Юридические лица: договоры на связь и обслуживание", "", (), 0),
+    CatalogSpec("nsk", "Новосибирск", "corporate", "e.kuznetsova",
+                "Корпоративные клиенты Новосибирска и области", "corporate",
+                ("Новосибирск",), 900),
+    CatalogSpec("siberia", "Сибирь", "corporate", "e.kuznetsova",
+                "Томск, Омск, Барнаул, Красноярск, Иркутск", "corporate",
+                ("Томск", "Омск", "Барнаул", "Красноярск", "Иркутск"), 600),
+    CatalogSpec("capitals", "Москва и Санкт-Петербург", "corporate", "e.kuznetsova",
+                "Филиалы и офисы клиентов в столицах", "corporate",
+                ("Москва", "Санкт-Петербург"), 500),
+    CatalogSpec("ural_volga", "Урал и Поволжье", "corporate", "e.kuznetsova", "",
+                "corporate", ("Екатеринбург", "Челябинск", "Пермь", "Тюмень", "Казань",
+                              "Самара", "Нижний Новгород", "Уфа", "Волгоград"), 600),
+    CatalogSpec("south", "Юг России", "corporate", "e.kuznetsova", "", "corporate",
+                ("Ростов-на-Дону", "Краснодар", "Воронеж"), 300),
+    CatalogSpec("key", "Ключевые клиенты", "clients", "d.morozov",
+                "Крупные клиенты с персональным сопровождением", "", (), 0),
+    CatalogSpec("chains", "Федеральные сети", "key", "d.morozov",
+                "Сети магазинов, аптек и офисов с филиалами в регионах", "chains",
+                ("Москва", "Новосибирск", "Санкт-Петербург", "Екатеринбург"), 40),
+    CatalogSpec("state", "Государственный сектор", "key", "d.morozov",
+                "Муниципальные и государственные предприятия", "state",
+                ("Новосибирск", "Томск", "Барнаул", "Омск"), 60),
+    CatalogSpec("small", "Малый бизнес", "clients", "e.kuznetsova",
+                "Малые предприятия и предприниматели", "", (), 0),
+    CatalogSpec("sole", "Индивидуальные предприниматели", "small", "e.kuznetsova", "",
+                "sole", ("Новосибирск", "Томск", "Барнаул", "Омск"), 700),
+    CatalogSpec("small_firms", "Малые предприятия", "small", "e.kuznetsova", "",
+                "small", ("Новосибирск", "Томск", "Барнаул"), 500),
+    CatalogSpec("private", "Частные лица", "clients", "e.kuznetsova",
+                "Физические лица: домашний интернет и видеонаблюдение", "private",
+                ("Новосибирск",), 450),
+    CatalogSpec("partners", "Партнёры и поставщики", None, "director",
+                "Поставщики оборудования и субподрядчики", "", (), 0),
+    CatalogSpec("suppliers", "Поставщики оборудования", "partners", "director", "",
+                "partners", ("Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург"), 80),
+    CatalogSpec("subcontractors", "Субподрядчики по монтажу", "partners", "director", "",
+                "partners", ("Новосибирск", "Томск", "Барнаул"), 70),
+    CatalogSpec("archive", "Архив", None, "director",
+                "Бывшие клиенты: ликвидированные и закрытые", "archive",
+                ("Новосибирск", "Томск", "Омск"), 200),
+)
+#: Curators appointed after creation (the catalog was made by someone else).
+CATALOG_CURATORS = {"subcontractors": "a.lebedev", "suppliers": "s.volkov"}
+#: Employees who may register clients in a catalog (CLIENT_REGISTRAR, granted by its curator).
+REGISTRARS = (("small", "a.smirnova"), ("small", "m.popov"), ("private", "e.vasilieva"))
+#: catalog key -> (who assigns, the managers to choose from, directions to use)
+MANAGERS = {
+    "nsk": ("e.kuznetsova", ("a.smirnova", "m.popov", "e.vasilieva", "i.fedorov"),
+            (None, "internet", "voip")),
+    "siberia": ("e.kuznetsova", ("m.popov", "i.fedorov"), (None, "internet")),
+    "capitals": ("e.kuznetsova", ("e.vasilieva",), (None,)),
+    "chains": ("d.morozov", ("n.mikhailova", "a.kozlov"), (None, "internet", "cctv")),
+    "state": ("d.morozov", ("n.mikhailova", "a.kozlov"), (None, "cloud")),
+    "small_firms": ("e.kuznetsova", ("a.smirnova", "m.popov"), (None,)),
+}
+#: "assign responsible" requests made through the confirmations; of the last ones, this
+#: many stay pending and one is refused
+CONFIRMED_ASSIGNMENTS = 30
+PENDING_ASSIGNMENTS = 3
+REFUSAL = "Перегружен текущими клиентами, прошу назначить другого менеджера."
+
+
+@attrs.frozen
+class ClientPlan:
+    rows: dict[str, list[dict]]  # catalog key -> card fields for import_rows
+    branches: list[tuple[str, dict, list[dict]]]  # catalog, parent row, branch rows
+    contacts: list[tuple[str, dict, list[dict]]]  # catalog, card row, contacts
+    #: catalog, card row, employee login, direction (project key), "yes"/"pending"/"no"
+    assignments: list[tuple[str, dict, str, str | None, str]]
+    grants: list[tuple[str, dict, str]]  # catalog, card row, employee login (by the Director)
+    deletions: list[tuple[str, dict]]
+
+
+def _counts(clients: int) -> dict[str, int]:
+    """How many cards each catalog gets: CLIENTS spread by the catalogs' shares."""
+    shares = {c.key: c.share for c in CATALOGS if c.share}
+    total = sum(shares.values())
+    counts = {k: clients * s // total for k, s in shares.items()}
+    rest = clients - sum(counts.values())
+    for key in sorted(shares, key=lambda k: -shares[k])[:rest]:
+        counts[key] += 1
+    return counts
+
+
+class _Maker:
+    """Draws realistic, unique card fields from the lists above."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.inns: set[str] = set()
+        self.keys: set[str] = set()
+        self.domains: set[str] = set()
+        self.phones: set[str] = set()
+
+    def person(self, female: bool | None = None) -> tuple[str, str, str]:
+        rng = self.rng
+        female = rng.random() < 0.45 if female is None else female
+        surname = rng.choice(SURNAMES)
+        if female:
+            return surname + "а", rng.choice(WOMEN), rng.choice(MEN)[2]
+        first, patronymic, _ = rng.choice(MEN)
+        return surname, first, patronymic
+
+    def unique_inn(self, make) -> str:
+        while True:
+            value = make()
+            if value not in self.inns:
+                self.inns.add(value)
+                return value
+
+    def phone(self, city: str | None) -> str:
+        rng = self.rng
+        while True:
+            if city is None:
+                number = (f"+7 ({rng.choice(MOBILE_CODES)}) {rng.randint(100, 999)}-"
+                          f"{rng.randint(10, 99)}-{rng.randint(10, 99)}")
+            else:
+                code = CITY[city][3] if city in CITY else "383"
+                local = 10 - len(code)
+                digits = str(rng.randint(2, 3)) + _serial(rng, local - 1)
+                grouped = (f"{digits[:-4]}-{digits[-4:-2]}-{digits[-2:]}")
+                number = f"+7 ({code}) {grouped}"
+            if number not in self.phones:
+                self.phones.add(number)
+                return number
+
+    def address(self, city: str) -> str:
+        rng = self.rng
+        spec = CITY.get(city)
+        if spec is None:
+            return f"г. {city}, {rng.choice(STREETS)}, д. {rng.randint(1, 150)}"
+        prefix = spec[4]
+        if len(prefix) == 1:  # Moscow: 101000-129999
+            postcode = f"1{rng.randint(1, 29):02d}{rng.randint(0, 999):03d}"
+        elif len(prefix) == 2:
+            postcode = f"{prefix}{rng.randint(0, 9999):04d}"
+        else:
+            postcode = f"{prefix}{rng.randint(0, 120):03d}"
+        street = rng.choice(spec[7] + STREETS)
+        place = f"д. {rng.randint(1, 180)}"
+        if rng.random() < 0.3:
+            place += f", корп. {rng.randint(1, 5)}"
+        if rng.random() < 0.6:
+            place += f", офис {rng.randint(1, 45)}{rng.randint(0, 9)}"
+        return f"{postcode}, г. {city}, {street}, {place}"
+
+    def domain(self, words: str, city: str) -> str:
+        base = translit(words)[:24].strip("-") or "company"
+        tld = self.rng.choices((".ru", ".com", ".su", ".net"), (85, 8, 3, 4))[0]
+        candidate = base + tld
+        if candidate in self.domains:
+            candidate = f"{base}-{translit(city)[:5]}{tld}"
+        n = 2
+        while candidate in self.domains:
+            candidate = f"{base}{n}{tld}"
+            n += 1
+        self.domains.add(candidate)
+        return candidate
+
+    def company_name(self, city: str) -> str:
+        """A name without its legal form («ТехноСервис», «Томская транспортная компания»)."""
+        rng = self.rng
+        while True:
+            if rng.random() < 0.7:
+                name = rng.choice(NAME_STARTS) + rng.choice(NAME_ENDS)
+                if rng.random() < 0.15:
+                    name += f"-{city}"
+            else:
+                gender, noun = rng.choice(NAME_NOUNS)
+                adjective = CITY[city][6][gender] if city in CITY else "Сибирский"
+                name = f"{adjective} {noun}"
+                name = name[0].upper() + name[1:]
+            key = name_key(name)
+            if key not in self.keys:
+                self.keys.add(key)
+                return name
+
+    def legal(self, city: str, forms=LEGAL_FORMS, state: bool = False) -> dict:
+        rng = self.rng
+        spec = CITY.get(city, CITY["Новосибирск"])
+        region, office = spec[1], rng.choice(spec[2])
+        if state:
+            short, full = rng.choice(STATE_FORMS)
+            base = f"{rng.choice(STATE_NOUNS)} г. {city}"
+            while name_key(base) in self.keys:
+                base = f"{rng.choice(STATE_NOUNS)} г. {city} № {rng.randint(2, 9)}"
+            self.keys.add(name_key(base))
+        else:
+            short, full, _share = rng.choices(forms, [f[2] for f in forms])[0]
+            base = self.company_name(city)
+        inn = self.unique_inn(lambda: legal_inn(rng, region, office))
+        year = rng.randint(2002, 2023)
+        status = rng.choices(("active", "liquidating", "liquidated", "bankrupt",
+                              "reorganising"), (92, 3, 2, 1, 2))[0]
+        domain = self.domain(base, city)
+        surname, first, patronymic = self.person()
+        row = {
+            "type": "legal_entity", "name": f"{short} «{base}»",
+            "full_name": f"{full} «{base}»", "inn": inn, "kpp": kpp(inn),
+            "ogrn": ogrn(rng, region, year, office), "legal_address": self.address(city),
+            "phone": self.phone(city),
+            "email": f"{rng.choice(('info', 'office', 'mail', 'sales', 'secretary'))}@{domain}",
+            "status": status, "okved": rng.choice(OKVEDS),
+            "head": f"{surname} {first} {patronymic}",
+        }
+        if rng.random() < 0.3:
+            row["postal_address"] = (self.address(city) if rng.random() < 0.7 else
+                                     f"{row['legal_address'].split(',')[0]}, г. {city}, "
+                                     f"а/я {rng.randint(10, 999)}")
+        if rng.random() < 0.25:
+            row["mailing_email"] = f"news@{domain}"
+        if rng.random() < 0.1:
+            row["export_1c"] = True
+        if rng.random() < 0.3:
+            row["extra"] = {"Источник": rng.choice(SOURCES),
+                            "Сотрудников": rng.choice((10, 25, 50, 120, 300, 1500))}
+        return row
+
+    def sole(self, city: str) -> dict:
+        rng = self.rng
+        spec = CITY.get(city, CITY["Новосибирск"])
+        while True:
+            surname, first, patronymic = self.person()
+            short = f"ИП {surname} {first[0]}. {patronymic[0]}."
+            if name_key(short) not in self.keys:
+                break
+        self.keys.add(name_key(short))
+        full = f"{surname} {first} {patronymic}"
+        row = {
+            "type": "sole_proprietor", "name": short,
+            "full_name": f"Индивидуальный предприниматель {full}",
+            "inn": self.unique_inn(lambda: person_inn(rng, spec[1])),
+            "ogrn": ogrnip(rng, spec[1], rng.randint(2004, 2023)),
+            "legal_address": self.address(city), "phone": self.phone(None),
+            "email": f"{translit(surname)}.{translit(first)[0]}@{rng.choice(MAIL_DOMAINS)}",
+            "okved": rng.choice(OKVEDS), "head": full,
+        }
+        if rng.random() < 0.4:
+            row["sms_phone"] = row["phone"]
+        return row
+
+    def private(self, city: str) -> dict:
+        rng = self.rng
+        spec = CITY.get(city, CITY["Новосибирск"])
+        surname, first, patronymic = self.person()
+        name = f"{surname} {first} {patronymic}"
+        while name_key(name) in self.keys:
+            surname, first, patronymic = self.person()
+            name = f"{surname} {first} {patronymic}"
+        self.keys.add(name_key(name))
+        row = {"type": "individual", "name": name, "legal_address": self.address(city),
+               "phone": self.phone(None)}
+        if rng.random() < 0.6:
+            row["inn"] = self.unique_inn(lambda: person_inn(rng, spec[1]))
+        if rng.random() < 0.7:
+            row["email"] = (f"{translit(first)}.{translit(surname)}{rng.randint(70, 99)}@"
+                            f"{rng.choice(MAIL_DOMAINS)}")
+        if rng.random() < 0.5:
+            row["sms_phone"] = row["phone"]
+        return row
+
+    def contact(self, card: dict) -> dict:
+        rng = self.rng
+        surname, first, patronymic = self.person()
+        domain = card.get("email", "@example.ru").split("@")[-1]
+        data = {
+            "full_name": f"{surname} {first} {patronymic}",
+            "position": rng.choice(POSITIONS),
+            "phones": [self.phone(None)] + ([self.phone(card.get("legal_address", "")
+                                                        .split("г. ")[-1].split(",")[0])]
+                                            if rng.random() < 0.3 else []),
+            "emails": [f"{translit(surname)}.{translit(first)[0]}@{domain}"],
+            "note": rng.choice(NOTES),
+        }
+        if rng.random() < 0.5:
+            data["birthday"] = (f"{rng.randint(1955, 1998)}-{rng.randint(1, 12):02d}-"
+                                f"{rng.randint(1, 28):02d}")
+        return data
+
+
+def plan_clients(clients: int = CLIENTS) -> ClientPlan:
+    """The client base of the demo, as data (deterministic for a given size)."""
+    rng = random.Random(SEED + 5)
+    make = _Maker(rng)
+    rows: dict[str, list[dict]] = {}
+    branches: list[tuple[str, dict, list[dict]]] = []
+    for spec in CATALOGS:
+        n = _counts(clients).get(spec.key, 0)
+        out: list[dict] = []
+        for i in range(n):
+            city = spec.cities[i % len(spec.cities)] if spec.cities else "Новосибирск"
+            if spec.kind == "sole":
+                out.append(make.sole(city))
+            elif spec.kind == "private":
+                out.append(make.private(city))
+            elif spec.kind == "state":
+                out.append(make.legal(city, state=True))
+            elif spec.kind == "small":
+                out.append(make.legal(city, forms=LEGAL_FORMS[:1]))
+            elif spec.kind == "archive":
+                row = rng.choice((make.legal, make.sole))(city)
+                row["status"] = rng.choice(("liquidated", "liquidated", "bankrupt", "active"))
+                out.append(row)
+            else:
+                out.append(make.legal(city))
+        rows[spec.key] = out
+        if spec.kind == "chains":
+            for parent in out[: max(1, len(out) // 5)]:
+                cities = rng.sample([c[0] for c in CITIES if c[0] not in parent["legal_address"]],
+                                    rng.randint(2, 4))
+                branch_rows = []
+                for city in cities:
+                    spec_city = CITY[city]
+                    branch_rows.append({
+                        "type": "legal_entity",
+                        "name": f"{parent['name']} — филиал в {spec_city[5]}",
+                        "full_name": f"Филиал {parent['full_name']} в {spec_city[5]}",
+                        "inn": parent["inn"],
+                        "kpp": spec_city[1] + rng.choice(spec_city[2]) + "43001",
+                        "legal_address": make.address(city), "phone": make.phone(city),
+                        "email": f"{translit(city)[:12]}@{parent['email'].split('@')[1]}",
+                        "head": " ".join(make.person()),
+                    })
+                branches.append((spec.key, parent, branch_rows))
+    contacts = []
+    for key, cards in rows.items():
+        if key in ("private", "archive"):
+            continue
+        for card in cards:
+            if rng.random() < 0.1:
+                contacts.append((key, card, [make.contact(card)
+                                             for _ in range(rng.choice((1, 1, 1, 2, 3)))]))
+    assignments: list[tuple[str, dict, str, str | None, str]] = []
+    grants: list[tuple[str, dict, str]] = []
+    for key, (_assigner, managers, _directions) in MANAGERS.items():
+        for card in rows.get(key, []):
+            if rng.random() < 0.12:
+                grants.append((key, card, rng.choice(managers)))
+    for key, card, login in list(grants[:CONFIRMED_ASSIGNMENTS + PENDING_ASSIGNMENTS + 1]):
+        grants.remove((key, card, login))
+        directions = MANAGERS[key][2]
+        assignments.append((key, card, login, rng.choice(directions), "yes"))
+    for i in range(1, min(len(assignments), PENDING_ASSIGNMENTS + 1) + 1):
+        key, card, login, direction, _ = assignments[-i]
+        assignments[-i] = (key, card, login, direction, "pending" if i > 1 else "no")
+    deletions = [("archive", card) for card in rows.get("archive", [])
+                 if card.get("status") != "active" and rng.random() < 0.5]
+    return ClientPlan(rows, branches, contacts, assignments, grants, deletions)
+
+
+IMPORT_CHUNK = 250
+
+
+def client_steps(clients: int = CLIENTS) -> int:
+    """How many times ``build_clients`` calls its ``progress`` callback."""
+    plan = plan_clients(clients)
+    chunks = sum(-(-len(r) // IMPORT_CHUNK) for r in plan.rows.values())
+    return (len(CATALOGS) + len(CATALOG_CURATORS) + len(REGISTRARS) + chunks
+            + len(plan.branches) + len(plan.contacts) + len(plan.assignments)
+            + -(-len(plan.grants) // 20) + len(plan.deletions))
+
+
+def build_clients(system: System, people: dict[str, int], projects: dict[str, int],
+                  clients: int = CLIENTS, progress: Callable[[str], None] | None = None
+                  ) -> dict[str, int]:
+    """Load the client base through the use cases; returns catalog key -> id."""
+    app = system.app
+    tick = progress or (lambda _label: None)
+    plan = plan_clients(clients)
+    me = people[DIRECTOR[0]]
+
+    catalogs: dict[str, int] = {}
+    for spec in CATALOGS:
+        parent = next((c for c in CATALOGS if c.key == spec.parent), None)
+        actor = people[parent.curator] if parent else me
+        data = {"name": spec.name, "description": spec.description,
+                "curator_id": people[spec.curator]}
+        if parent:
+            data["parent_id"] = catalogs[parent.key]
+        catalogs[spec.key] = app.catalogs.create(actor, data).id
+        tick("catalogs")
+    for key, login in CATALOG_CURATORS.items():
+        catalog = app.catalogs.get(me, catalogs[key])
+        app.catalogs.update(me, catalog.id, {"curator_id": people[login],
+                                             "version": catalog.version})
+        tick("catalogs")
+    for key, login in REGISTRARS:
+        spec = next(c for c in CATALOGS if c.key == key)
+        app.access.grant(people[spec.curator], people[login], Role.CLIENT_REGISTRAR.value,
+                         ObjectRef("catalog", catalogs[key]))
+        tick("registrars")
+
+    for spec in CATALOGS:
+        rows = plan.rows.get(spec.key, [])
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            app.counterparties.import_rows(people[spec.curator], catalogs[spec.key],
+                                           rows[start:start + IMPORT_CHUNK])
+            tick("counterparties")
+    ids = _card_ids(system)
+
+    def card_id(row: dict) -> int:
+        return ids[(row.get("inn", ""), row.get("kpp", ""), row["name"])]
+
+    for key, parent, branch_rows in plan.branches:
+        curator = people[next(c for c in CATALOGS if c.key == key).curator]
+        for row in branch_rows:
+            app.counterparties.register(curator, {**row, "catalog_id": catalogs[key],
+                                                  "parent_id": card_id(parent)})
+        tick("branches")
+    for key, card, contact_rows in plan.contacts:
+        curator = people[next(c for c in CATALOGS if c.key == key).curator]
+        for data in contact_rows:
+            app.counterparties.add_contact(curator, card_id(card), data)
+        tick("contacts")
+    for key, card, login, direction, outcome in plan.assignments:
+        assigner = people[MANAGERS[key][0]]
+        assignment = app.counterparties.assign_responsible(assigner, card_id(card), {
+            "employee_id": people[login],
+            "project_id": projects[direction] if direction else None})
+        if outcome != "pending":
+            _answer(app, assignment, outcome == "yes")
+        tick("managers")
+    for start in range(0, len(plan.grants), 20):
+        for _key, card, login in plan.grants[start:start + 20]:
+            app.access.grant(me, people[login], Role.CLIENT_MANAGER.value,
+                             ObjectRef("counterparty", card_id(card)))
+        tick("managers")
+    for _key, card in plan.deletions:
+        app.counterparties.mark_deleted(me, card_id(card))
+        tick("deletion marks")
+    return catalogs
+
+
+def _answer(app, assignment, confirmed: bool) -> None:
+    """The employee (then their head) answers the "assign responsible" request."""
+    action = f"curator_assignment:{assignment.id}"
+    answerers = [assignment.employee_id]
+    if assignment.head_id and assignment.head_id != assignment.employee_id:
+        answerers.append(assignment.head_id)
+    for who in answerers:
+        request = next(m for m in app.messages.inbox(who, unread_only=True, per_page=200)
+                       if m.action == action and m.awaits_answer)
+        app.messages.answer(who, request.id, confirmed, "" if confirmed else REFUSAL)
+        if not confirmed:
+            return
+
+
+def _card_ids(system: System) -> dict[tuple[str, str, str], int]:
+    """(INN, KPP, name) -> id of the imported cards (import_rows reports counts only)."""
+    from ecrm_adapters.sqlalchemy import tables as t
+
+    with system.engine.connect() as conn:
+        rows = conn.execute(select(t.counterparties.c.id, t.counterparties.c.inn,
+                                   t.counterparties.c.kpp, t.counterparties.c.name))
+        return {(r.inn or "", r.kpp or "", r.name): r.id for r in rows}

@@ -4,10 +4,14 @@ and an in-process queue worker."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import attrs
+
+#: The DaData suggestions API (findById/party is appended).
+DADATA_URL = "https://suggestions.dadata.ru/suggestions/api/4_1/rs/"
 
 
 def _default_data_dir() -> Path:
@@ -31,6 +35,14 @@ class Settings:
     #: Seconds between relay passes over the outbox (catches up after a broker outage).
     relay_interval: float = 2.0
     secure_cookies: bool = False
+    #: EGRUL lookup (CP-2): the DaData party API. No token: lookups say "not configured"
+    #: and the periodic status re-check does not run.
+    registry_url: str = DADATA_URL
+    registry_token: str = ""
+    #: Seconds to wait for the register's answer.
+    registry_timeout: float = 5.0
+    #: Hours between passes of the periodic status re-check (0: never).
+    registry_recheck_hours: float = 24.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -51,9 +63,18 @@ class Settings:
             data_dir=data_dir,
             relay_interval=float(env.get("ECRM_RELAY_INTERVAL") or 2.0),
             secure_cookies=env.get("ECRM_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            registry_url=env.get("ECRM_REGISTRY_URL") or DADATA_URL,
+            registry_token=env.get("ECRM_REGISTRY_TOKEN", "").strip(),
+            registry_timeout=_positive(env, "ECRM_REGISTRY_TIMEOUT", 5.0),
+            registry_recheck_hours=_positive(env, "ECRM_REGISTRY_RECHECK_HOURS", 24.0,
+                                             zero=True),
         )
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def registry_configured(self) -> bool:
+        return bool(self.registry_token)
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,3 +92,18 @@ class Settings:
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def _positive(env: dict[str, str], name: str, default: float, zero: bool = False) -> float:
+    """A number of seconds or hours from ``env``; a clear error for anything else."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or not (value > 0 or (zero and value == 0)):
+        limit = "zero or more" if zero else "more than zero"
+        raise ValueError(f"{name}: expected a number {limit}, got {raw!r}")
+    return value

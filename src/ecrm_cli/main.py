@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import people, run, setup
+from ecrm_cli import data_import, people, run, setup
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -35,3 +35,4 @@ cli.add_command(people.roles)
 cli.add_command(people.tokens)
 cli.add_command(run.serve)
 cli.add_command(run.worker)
+cli.add_command(data_import.import_group)

@@ -190,9 +190,10 @@ def roles_grant(rt: Runtime, login: str, role: str, scope: str, project, as_logi
 
     \b
     ROLE is one of: director, administrator, catalog_curator, client_manager,
-    invoice_manager, management, sales_management, project_leader.
-    SCOPE is 'company' or KIND:ID, e.g. department:3 or project:2
-    (administrator: a department; management: a project; sales_management: any).
+    invoice_manager, management, sales_management, project_leader, client_registrar.
+    SCOPE is 'company' or KIND:ID, e.g. department:3, project:2 or catalog:4
+    (administrator: a department; management: a project; catalog_curator and
+    client_registrar: a catalog; client_manager: a counterparty; sales_management: any).
     """
     actor = rt.actor(as_login)
     employee = rt.employee(login)

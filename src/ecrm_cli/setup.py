@@ -95,10 +95,15 @@ def db_current(rt: Runtime) -> None:
 @click.option("--keep", is_flag=True,
               help="When the database already holds a company, keep it and succeed "
                    "(so `ecrm demo --keep && ecrm serve` can be run again and again).")
+@click.option("--clients", type=click.IntRange(0, 100_000), default=demo_data.CLIENTS,
+              envvar="ECRM_DEMO_CLIENTS", show_default=True,
+              help="How many counterparties the client base gets (env ECRM_DEMO_CLIENTS).")
 @click.pass_obj
-def demo(rt: Runtime, force: bool, keep: bool) -> None:
+def demo(rt: Runtime, force: bool, keep: bool, clients: int) -> None:
     """Build a fresh database with a demo company: departments, projects, employees with
-    roles, services and messages. Prints the address and a login to use.
+    roles, services and messages, and a client base of nested catalogs with thousands of
+    counterparties (valid INNs, KPPs, OGRNs), contacts and client managers. Prints the
+    address and a login to use.
 
     Refuses a database that already holds a company, unless --force (wipe it) or
     --keep (leave it as it is).
@@ -122,10 +127,13 @@ def demo(rt: Runtime, force: bool, keep: bool) -> None:
         demo_data.wipe_database(rt.settings)
         click.echo(f"Wiped {rt.shown_url}.")
         system = rt.system(migrate=True)
-    with click.progressbar(length=demo_data.steps(), label="Building the demo company",
+    with click.progressbar(length=demo_data.steps(clients), label="Building the demo company",
                            file=sys.stderr) as bar:
-        credentials = demo_data.build_demo(system, progress=lambda _step: bar.update(1))
+        credentials = demo_data.build_demo(system, progress=lambda _step: bar.update(1),
+                                           clients=clients)
     click.echo(f"Demo company {demo_data.COMPANY} is ready in {rt.shown_url}.")
+    click.echo(f"Client base: {clients} counterparties (and branches of the federal chains) "
+               f"in {len(demo_data.CATALOGS)} nested catalogs.")
     click.echo(f"Start the server with `ecrm serve`, then open {rt.settings.base_url}/")
     click.echo(f"Login: {credentials.login}  Password: {credentials.password}")
     click.echo(f"(every demo employee, e.g. e.kuznetsova, has the password "

@@ -32,6 +32,9 @@ def cli_env(tmp_path) -> dict[str, str]:
         "ECRM_SECRET_KEY": "cli-test-secret",
         "ECRM_BROKER_URL": "",
         "ECRM_BASE_URL": "http://127.0.0.1:8000",
+        # a small client base keeps `ecrm demo` quick here; test_demo_clients builds the
+        # full one
+        "ECRM_DEMO_CLIENTS": "200",
     }
 
 

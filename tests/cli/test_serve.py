@@ -60,7 +60,8 @@ def test_serve_answers_healthz_and_prints_the_demo_login(ecrm):
         fields = {"csrf_token": csrf, "login": "director", "password": demo.DEMO_PASSWORD}
         with opener.open(f"{base}/login", data=urllib.parse.urlencode(fields).encode(),
                          timeout=10) as page:
-            assert page.status == 200 and page.url.endswith("/me")
+            # AUTH-2: after login the counterparties page, with the demo client base
+            assert page.status == 200 and page.url.endswith("/counterparties")
             assert "Соколов Андрей Викторович" in page.read().decode()
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 from ecrm_web.api.openapi import document
 from tests.e2e import api_support
 from tests.e2e.api_support import PREFIX, Api, build_org, doc_path
+from tests.e2e.clients_support import happy_run_clients
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -162,6 +163,8 @@ def test_a_happy_run_of_every_operation_matches_the_document(app, org, system):
     assert boss.get("/tokens").status_code == 200
     token = boss.post("/tokens", {"name": "скрипт выгрузки"}).get_json()
     assert boss.delete(f"/tokens/{token['id']}").status_code == 204
+
+    happy_run_clients(app, org)  # catalogs, counterparties, contacts (issue 3)
 
     answered = {(path, method) for path, method, status in api_support.SEEN
                 if 200 <= status < 300}

@@ -75,9 +75,13 @@ def test_login_messages_confirm_logout(browser, live_url, system, director):
         page.click("button[type=submit]")
     assert page.locator("#login-error").inner_text() == "Неверный логин или пароль"
 
-    # The right password lands on the personal page.
+    # The right password lands on the counterparties page (AUTH-2); the navigation
+    # panel leads to the personal page.
     page.fill("input[name=password]", DIRECTOR_PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/counterparties$"))
+    assert page.locator("h1").inner_text() == "Контрагенты"
+    page.click(".nav-links >> text=Личная страница")
     page.wait_for_url(re.compile(r"/me$"))
     assert "Петров Иван Сергеевич" in page.locator("h1").inner_text()
     assert page.locator("#unread-count").inner_text() == "1"

@@ -53,9 +53,13 @@ def test_every_admin_and_object_page_renders_for_the_director(as_director, world
 
 def test_the_navigation_panel(as_director, as_clerk, as_admin):
     director = as_director.get("/me").get_data(as_text=True)
-    for link in ("/admin/departments", "/admin/employees", "/admin/roles", "/search",
-                 "/search/advanced", "/me/messages"):
+    for link in ("/admin/departments", "/admin/employees", "/admin/roles", "/counterparties",
+                 "/counterparties/search", "/counterparties/search/advanced", "/me/messages"):
         assert f'"{link}' in director, link
+    # The employee search lives on the admin employees page (the panel's search line
+    # looks for counterparties).
+    employees = as_director.get("/admin/employees").get_data(as_text=True)
+    assert '"/search"' in employees and '"/search/advanced"' in employees
     assert "Создать" in page_text(as_director.get("/me"))
     clerk = as_clerk.get("/me").get_data(as_text=True)
     assert "/admin/" not in clerk and "Создать" not in page_text(as_clerk.get("/me"))

@@ -45,11 +45,11 @@ def test_a_wrong_pair_gets_one_message(ui_app, login, password):
     assert "Слишком много" not in text
 
 
-def test_login_lands_on_the_personal_page(ui_app):
+def test_login_lands_on_the_counterparties_page(ui_app):
     client = ui_app.test_client()
     response = client.post("/login", data={"login": "Director", "password": DIRECTOR_PASSWORD})
     assert response.status_code == 303
-    assert _location(response) == "/me"
+    assert _location(response) == "/counterparties"  # AUTH-2
     page = client.get("/me")
     assert page.status_code == 200
     assert "Петров Иван Сергеевич" in page_text(page)
@@ -60,10 +60,10 @@ def test_login_lands_on_the_personal_page(ui_app):
 @pytest.mark.parametrize("target,expected", [
     ("/admin/departments", "/admin/departments"),
     ("/me/messages?page=2", "/me/messages?page=2"),
-    ("//evil.example/x", "/me"),
-    ("https://evil.example/", "/me"),
-    ("/\\evil.example", "/me"),
-    ("javascript:alert(1)", "/me"),
+    ("//evil.example/x", "/counterparties"),
+    ("https://evil.example/", "/counterparties"),
+    ("/\\evil.example", "/counterparties"),
+    ("javascript:alert(1)", "/counterparties"),
 ])
 def test_login_follows_only_a_safe_local_next(ui_app, target, expected):
     client = ui_app.test_client()

@@ -57,6 +57,16 @@ def _core_literals() -> set[str]:
     for path in root.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
+            # Value checks that return their message (requisites.inn_error, …).
+            if isinstance(node, ast.FunctionDef) and node.name.endswith("_error"):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Return) and isinstance(inner.value, ast.Constant) \
+                            and isinstance(inner.value.value, str):
+                        found.add(inner.value.value)
+                    elif isinstance(inner, ast.IfExp):
+                        for branch in (inner.body, inner.orelse):
+                            if isinstance(branch, ast.Constant) and isinstance(branch.value, str):
+                                found.add(branch.value)
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
                 args = node.args
@@ -79,6 +89,7 @@ def _core_literals() -> set[str]:
 def test_every_core_message_is_in_the_catalog():
     literals = _core_literals()
     assert "required" in literals and "you cannot disable yourself" in literals
+    assert "INN checksum does not match" in literals  # returned by requisites.inn_error
     missing = sorted(literals - set(_messages(_po())))
     assert missing == [], "add these to ecrm_web/ui/texts.py and the catalog"
 

@@ -226,4 +226,4 @@ def test_personal_history_shows_roles_but_not_logins(as_director):
 
 def test_director_home(ui_app):
     client = sign_in(ui_app, DIRECTOR_LOGIN, DIRECTOR_PASSWORD)
-    assert client.get("/").headers["Location"].endswith("/me")
+    assert client.get("/").headers["Location"].endswith("/counterparties")  # AUTH-2

@@ -154,3 +154,17 @@ def test_a_role_limited_to_a_project_gives_nothing_where_no_project_is_named():
     limited = [grant(Role.ADMINISTRATOR, DEP_A, project_id=5)]
     assert not is_allowed(ACTOR, limited, Action.EDIT, refs.EMPLOYEE, EMP_IN_A)
     assert not is_allowed(ACTOR, limited, Action.GRANT, refs.DEPARTMENT, [DEP_A, COMPANY])
+
+
+def test_a_card_manager_for_one_direction_still_works_the_card():
+    card = [ScopeNode(ObjectRef("counterparty", 9)), ScopeNode(ObjectRef("catalog", 3)), COMPANY]
+    manager = [grant(Role.CLIENT_MANAGER, card[0], project_id=5)]
+    assert is_allowed(ACTOR, manager, Action.EDIT, "counterparty", card)
+    assert is_allowed(ACTOR, manager, Action.EDIT, "counterparty", card, project_id=5)
+    assert not is_allowed(ACTOR, manager, Action.EDIT, "counterparty", card, project_id=6)
+
+
+def test_client_base_roles_do_not_open_the_admin_section():
+    curator = RoleAssignment(role=Role.CATALOG_CURATOR, employee_id=ACTOR, scope_kind="catalog",
+                             scope_id=3)
+    assert not Policy(ACTOR, (curator,)).may_administer

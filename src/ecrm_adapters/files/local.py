@@ -1,10 +1,11 @@
-"""The FileStore port on a folder (``ECRM_DATA_DIR/files``): content-addressed names,
-so a reference never points outside the folder."""
+"""The FileStore port on a folder (``ECRM_DATA_DIR/files``): random names, one file per
+upload (two contacts with the same picture own separate files, so deleting one keeps the
+other's), and a reference never points outside the folder."""
 
 from __future__ import annotations
 
-import hashlib
 import re
+import secrets
 from pathlib import Path
 
 REF_RE = re.compile(r"^[0-9a-f]{64}\.[a-z]{3,4}$")
@@ -15,15 +16,14 @@ class LocalFileStore:
         self.root = Path(root)
 
     def put(self, data: bytes, suffix: str) -> str:
-        ref = hashlib.sha256(data).hexdigest() + suffix.lower()
+        ref = secrets.token_hex(32) + suffix.lower()
         if not REF_RE.match(ref):
             raise ValueError(f"bad suffix {suffix!r}")
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / ref
-        if not path.exists():
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
         return ref
 
     def get(self, ref: str) -> bytes | None:

@@ -6,6 +6,8 @@ the same transaction as the change are relayed to dramatiq actors.
 - ``actors``: the actors, registered inside a function against a given broker, and the
   routing table from event names to actors.
 - ``relay.OutboxRelay``: publishes unpublished outbox rows, oldest first.
+- ``schedule``: periodic jobs — ``Scheduler`` and ``RegistryRecheck`` (the EGRUL status
+  re-check, CP-2, one pass at a time through a lease row in ``job_leases``).
 - ``runtime``: ``QueueRuntime`` (``system.queue``: relay loop + optional in-process
   worker), ``attach_queue(system)`` and ``run_worker(system)`` for ``ecrm worker``.
 
@@ -17,13 +19,17 @@ from ecrm_adapters.queue.actors import QUEUE, ROUTES, Route, register_actors
 from ecrm_adapters.queue.brokers import is_embedded, make_broker
 from ecrm_adapters.queue.relay import OutboxRelay, delivery_key
 from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue, run_worker
+from ecrm_adapters.queue.schedule import JobLeases, RegistryRecheck, Scheduler
 
 __all__ = [
     "QUEUE",
     "ROUTES",
+    "JobLeases",
     "OutboxRelay",
     "QueueRuntime",
+    "RegistryRecheck",
     "Route",
+    "Scheduler",
     "attach_queue",
     "delivery_key",
     "is_embedded",

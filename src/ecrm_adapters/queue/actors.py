@@ -16,6 +16,7 @@ import attrs
 import dramatiq
 
 from ecrm_adapters.queue.relay import delivery_key
+from ecrm_adapters.queue.schedule import RECHECK_REGISTRY, RegistryRecheck
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -67,9 +68,21 @@ def register_actors(
         and mail is configured). Idempotent through the delivery key."""
         system.app.messages.deliver_by_email(int(message_id), delivery_key(int(outbox_id)))
 
+    recheck = RegistryRecheck(system, broker)
+
+    def recheck_registry(after_id: int, holder: str) -> None:
+        """CP-2: one batch of the periodic EGRUL status re-check, then the next batch
+        (docs/queue.md, "Periodic jobs"). Raises while the register is unavailable, so
+        the retries wait it out; a stale or duplicate message does nothing."""
+        recheck.run_batch(int(after_id), str(holder))
+
     actors = [
         dramatiq.actor(
             deliver_message_email, broker=broker, actor_name=DELIVER_MESSAGE_EMAIL,
+            queue_name=queue_name, **RETRY_OPTIONS,
+        ),
+        dramatiq.actor(
+            recheck_registry, broker=broker, actor_name=RECHECK_REGISTRY,
             queue_name=queue_name, **RETRY_OPTIONS,
         ),
     ]

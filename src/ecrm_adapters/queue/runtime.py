@@ -2,7 +2,8 @@
 
 - ``QueueRuntime.start()`` runs the outbox relay loop in a thread (a pass every
   ``ECRM_RELAY_INTERVAL`` seconds, and at once after a commit that wrote an outbox row)
-  and, for the embedded default, an in-process dramatiq worker consuming the queue.
+  and, for the embedded default, an in-process dramatiq worker consuming the queue. The
+  same loop looks at the periodic jobs once a minute (``schedule.Scheduler``).
 - ``System.start_embedded_queue()`` (bootstrap) starts it beside a web process: relay +
   in-process worker without ``ECRM_BROKER_URL``; the relay alone with Redis/RabbitMQ,
   where separate ``ecrm worker`` processes (``run_worker``) consume.
@@ -25,6 +26,7 @@ from dramatiq.errors import QueueJoinTimeout
 from ecrm_adapters.queue.actors import QUEUE, ROUTES, Route, register_actors
 from ecrm_adapters.queue.brokers import make_broker
 from ecrm_adapters.queue.relay import OutboxRelay
+from ecrm_adapters.queue.schedule import RegistryRecheck, Scheduler
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -57,6 +59,8 @@ class QueueRuntime:
         self.batch = batch
         self.actors = register_actors(broker, system, queue_name)
         self.relay = OutboxRelay(system.engine, broker, routes, now=lambda: system.app.clock.now())
+        #: Periodic jobs (the EGRUL status re-check), looked at from the relay loop.
+        self.scheduler = Scheduler([RegistryRecheck(system, broker)])
         self.worker: dramatiq.Worker | None = None
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -174,6 +178,7 @@ class QueueRuntime:
                 self.relay_now()
             except Exception:
                 log.exception("outbox relay pass failed; next try in %ss", self.interval)
+            self.scheduler.tick(time.monotonic())  # never raises
 
     def _requeue_lost(self) -> None:
         try:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from ecrm_adapters.sqlalchemy.types import StrEnum, UTCDateTime
@@ -219,12 +220,15 @@ counterparties = Table(
     Index("ix_counterparties_inn", "inn"),
     Index("ix_counterparties_phone", "phone"),
     Index("ix_counterparties_sms_phone", "sms_phone"),
-    Index("ix_counterparties_email", "email"),
-    Index("ix_counterparties_mailing_email", "mailing_email"),
     Index("ix_counterparties_name_key", "name_key"),
     Index("ix_counterparties_parent_id", "parent_id"),
     Index("ix_counterparties_name", "name", "id"),
 )
+
+# The duplicate check (CP-3) compares e-mails case-insensitively (``email__ieq`` is
+# ``lower(email) = …``): indexes on the expression, not on the column (migration 0004).
+Index("ix_counterparties_email_lower", func.lower(counterparties.c.email))
+Index("ix_counterparties_mailing_email_lower", func.lower(counterparties.c.mailing_email))
 
 contacts = Table(
     "contacts", metadata, _id(), _version(),
@@ -265,4 +269,18 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Index("ix_outbox_unpublished", "published_at", "id"),
+)
+
+#: Periodic jobs run through the queue (the EGRUL status re-check, CP-2): one row per
+#: job. ``holder`` owns the running pass until ``lease_until`` (each batch renews it), so
+#: several workers never run two passes at once; ``cursor`` is where the pass goes on.
+job_leases = Table(
+    "job_leases", metadata, _id(),
+    Column("name", String(64), nullable=False),
+    Column("holder", String(128)),
+    Column("lease_until", TS),
+    Column("cursor", Integer, nullable=False, server_default="0"),
+    Column("started_at", TS),
+    Column("finished_at", TS),
+    UniqueConstraint("name"),
 )

@@ -76,6 +76,14 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
     )
 )
 
+#: Kinds of the organisation (what the admin section manages).
+ORGANISATION = frozenset({refs.COMPANY, refs.DEPARTMENT, refs.EMPLOYEE, refs.PROJECT,
+                          refs.SERVICE_TYPE, refs.SERVICE})
+
+#: Roles whose project is the direction they answer for on one card, not a limit on
+#: where the role applies (CP-5). A project leader's project does limit them (CP-7).
+DIRECTION_ROLES = frozenset({Role.CLIENT_MANAGER})
+
 #: What an employee may do with objects that hang under their own card (their messages).
 OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)})
 
@@ -110,8 +118,12 @@ def is_allowed(
     for a in assignments:
         if a.employee_id != actor_id:
             continue
-        if a.project_id is not None and a.project_id != project_id:
-            continue  # a role limited to a project gives nothing outside that project
+        if a.project_id is not None and a.project_id != project_id and not (
+            project_id is None and a.role in DIRECTION_ROLES
+        ):
+            # A role limited to a project gives nothing outside that project — except a
+            # card's manager for one direction, who still works the card itself (CP-5).
+            continue
         if a.role is Role.DIRECTOR and a.scope_kind == refs.COMPANY:
             return True
         if a.scope in in_chain and (action, kind) in PERMISSIONS.get(a.role, frozenset()):
@@ -138,10 +150,22 @@ class Policy:
         )
 
     @property
-    def may_administer(self) -> bool:
-        """Whether any role gives a right beyond viewing (the admin section is theirs)."""
+    def is_administrator(self) -> bool:
+        """The Director or an Administrator of some department: who may delete a card for
+        good (CP-12)."""
         return self.is_director or any(
-            PERMISSIONS.get(a.role) for a in self.assignments if a.employee_id == self.actor_id
+            a.role is Role.ADMINISTRATOR and a.employee_id == self.actor_id
+            for a in self.assignments
+        )
+
+    @property
+    def may_administer(self) -> bool:
+        """Whether any role gives a right over the organisation (departments, employees,
+        projects, services): the admin section is theirs. Client-base roles (curators,
+        managers) work in the client base, not here."""
+        return self.is_director or any(
+            kind in ORGANISATION for a in self.assignments if a.employee_id == self.actor_id
+            for _action, kind in PERMISSIONS.get(a.role, ())
         )
 
     def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):

@@ -225,11 +225,23 @@ class AccessService:
             return uow.roles.list(role=role, scope_kind=ref.kind, scope_id=ref.id,
                                   order_by=("id",))
 
-    def allowed(self, actor_id: int, action: Action, ref: ObjectRef) -> bool:
-        """For faces that show or hide a button; the use case still checks."""
+    def allowed(self, actor_id: int, action: Action, ref: ObjectRef, kind: str | None = None
+                ) -> bool:
+        """For faces that show or hide a button; the use case still checks. ``kind``: the
+        kind of object acted on inside ``ref`` (creating a card in a catalog: CREATE on
+        the catalog's ref with kind "counterparty"); by default ``ref``'s own kind."""
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            return policy.allows(action, ref.kind, chain_of(uow, ref))
+            return policy.allows(action, kind or ref.kind, chain_of(uow, ref))
+
+    def allowed_each(self, actor_id: int, action: Action, subjects, kind: str | None = None
+                     ) -> set[ObjectRef]:
+        """``allowed`` for many objects in one unit of work (the buttons of a list page):
+        the refs among ``subjects`` the actor may do ``action`` on."""
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            return {ref for ref in subjects
+                    if policy.allows(action, kind or ref.kind, chain_of(uow, ref))}
 
 
 __all__ = ["ROLE_SCOPES", "AccessService", "chain_of", "load", "policy_for"]

@@ -14,8 +14,10 @@ from stdnum.ru import inn as _inn
 
 from ecrm_core.kernel.fields import EMAIL_RE
 
-KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
-DIGITS = re.compile(r"^\d+$")
+# ASCII digits only, to the very end: ``\d`` would take other scripts' digits (which
+# int() reads, so "١٠٢٧…" passed the OGRN check) and ``$`` a trailing newline.
+KPP_RE = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}\Z")
+DIGITS = re.compile(r"^[0-9]+\Z")
 
 
 def inn_error(value: str, kind: str) -> str | None:
@@ -46,6 +48,8 @@ def ogrn_error(value: str, kind: str) -> str | None:
         return None
     if len(value) != 15:
         return "OGRNIP has 15 digits"
+    if value[0] != "3":
+        return "OGRNIP starts with 3"
     if int(value[:14]) % 13 % 10 != int(value[14]):
         return "OGRNIP checksum does not match"
     return None

@@ -60,6 +60,14 @@ MAX_PHOTO = 2 * 1024 * 1024
 ASSIGN_ACTION = "curator_assignment"
 
 
+#: How a manager's notification names an alarming register status (CP-2 job).
+REGISTER_STATUS_WORDS = {
+    OrganisationStatus.LIQUIDATING: "в процессе ликвидации",
+    OrganisationStatus.LIQUIDATED: "ликвидирована",
+    OrganisationStatus.BANKRUPT: "признана банкротом",
+}
+
+
 class DuplicatesFound(Conflict):
     """Registration or a change would create a likely duplicate (CP-3)."""
 
@@ -449,6 +457,13 @@ class CounterpartyService:
             policy_for(uow, actor_id)
             return _card(uow, counterparty_id)
 
+    def row(self, actor_id: int, counterparty_id: int) -> ListRow:
+        """One card with what its list row shows (CP-13): catalog name, managers, the
+        main direction's manager, the last modifier (the API's GET of a card)."""
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            return self._rows(uow, [_card(uow, counterparty_id)])[0]
+
     def move(self, actor_id: int, counterparty_id: int, catalog_id: Any, version=None
              ) -> Counterparty:
         """Move a card to another catalog, picked by name in the UI (CAT-6)."""
@@ -506,8 +521,7 @@ class CounterpartyService:
         card; otherwise a refusal that lists what does."""
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            if not (policy.is_director or any(
-                    a.role is Role.ADMINISTRATOR for a in policy.assignments)):
+            if not policy.is_administrator:
                 raise Forbidden("only administrators may delete a card for good")
             card = _card(uow, counterparty_id)
             links = self.links(uow, card)
@@ -562,7 +576,7 @@ class CounterpartyService:
         the INN of a parent organisation. Counts stop at 1,000 ("more than")."""
         query = text.replace("\x00", "").strip() if isinstance(text, str) else ""
         page = _page_number(page)
-        if query.isdigit():
+        if query.isascii() and query.isdigit():  # "²²²".isdigit() too, but int() refuses it
             return self._search_digits(actor_id, query, page, include_deleted)
         folded = fold(query)
         letters = re.sub(r"[^\w]", "", folded)
@@ -816,19 +830,25 @@ class CounterpartyService:
         """The periodic job (CP-2): ask the register for the status of active cards with
         an INN, record changes, warn the managers (or the catalog's curator) about a
         liquidation or bankruptcy. Returns (last id looked at, cards changed); 0 as the
-        last id when the pass reached the end."""
+        last id when the pass reached the end. When the register fails before any card
+        of the batch was asked, RegistryUnavailable propagates (nothing was done; the
+        caller tries the same batch later) — so 0 never stands for "stopped early"."""
         with self.uow_factory(readonly=True) as uow:
             batch = uow.counterparties.list(
                 id__gt=after_id, deleted=False, status=OrganisationStatus.ACTIVE,
                 order_by=("id",), limit=limit)
         changed = 0
+        asked = False
         for card in batch:
             if not card.inn:
                 continue
             try:
                 record = self.registry.find_by_inn(card.inn)
             except RegistryUnavailable:
-                return card.id - 1 if card.id > 1 else 0, changed
+                if not asked:
+                    raise
+                return card.id - 1, changed
+            asked = True
             if record is None or record.status in (card.status, OrganisationStatus.UNKNOWN):
                 continue
             with self.uow_factory() as uow:
@@ -845,7 +865,7 @@ class CounterpartyService:
                         post(uow, self.clock, kind=MessageKind.NOTIFICATION,
                              recipient_id=employee_id, subject=fresh.ref,
                              text=f"ЕГРЮЛ: статус «{fresh.name}» (ИНН {fresh.inn}) — "
-                                  f"{record.status.value}")
+                                  f"{REGISTER_STATUS_WORDS[record.status]}")
                 uow.commit()
                 changed += 1
         return (batch[-1].id if len(batch) == limit else 0), changed
@@ -929,6 +949,26 @@ class CounterpartyService:
             return uow.roles.list(role=Role.CLIENT_MANAGER, scope_kind=COUNTERPARTY,
                                   scope_id=card.id, order_by=("project_id", "id"))
 
+    def pending_assignments(self, actor_id: int, counterparty_id: int
+                            ) -> list[CuratorAssignment]:
+        """"Assign responsible" requests still awaiting an answer (the card's tab)."""
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            card = _card(uow, counterparty_id)
+            return uow.curator_assignments.list(
+                counterparty_id=card.id, state=AssignmentState.PENDING, order_by=("id",))
+
+    def related(self, actor_id: int, counterparty_id: int, page: Any = 1) -> Page:
+        """Related clients (CP-11): the cards whose parent organisation is this one."""
+        page = _page_number(page)
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            card = _card(uow, counterparty_id)
+            total = uow.counterparties.count(parent_id=card.id)
+            cards = uow.counterparties.list(parent_id=card.id, order_by=("name", "id"),
+                                            limit=PAGE, offset=(page - 1) * PAGE)
+            return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE, total=total)
+
     # -- import --------------------------------------------------------------------------------
 
     def import_rows(self, actor_id: int, catalog_id: int, rows: Iterable[Data],
@@ -936,7 +976,12 @@ class CounterpartyService:
         """Import cards (a file's rows as dicts of card fields). Every row is validated;
         rejected rows are reported with reasons and nothing of them is saved; a row
         whose INN (and KPP) matches a card updates that card, so the same file can be
-        imported again without duplicates. Rows commit in batches."""
+        imported again without duplicates. Rows commit in batches.
+
+        ``rows`` may be any iterable (a generator over a file): it is read once, a batch
+        at a time. Per batch: one query finds the cards with the batch's INNs, one for
+        the parent organisations named, the new cards are stored together and every
+        created or changed card gets its history row (performance.md)."""
         created = updated = unchanged = 0
         rejected: list[tuple[int, dict[str, str]]] = []
         with self.uow_factory(readonly=True) as uow:
@@ -950,27 +995,78 @@ class CounterpartyService:
             if not pending:
                 return
             with self.uow_factory() as uow:
-                policy_for(uow, actor_id)
+                policy = policy_for(uow, actor_id)
                 now = self.clock.now()
-                for _number, values in pending:
-                    match = None
-                    if values.get("inn"):
-                        same = uow.counterparties.list(inn=values["inn"], limit=5)
-                        match = next((c for c in same if (c.kpp or "") == (values.get("kpp") or "")),
-                                     None)
-                    if match is None:
-                        card = uow.counterparties.add(Counterparty(
-                            catalog_id=catalog_id, created_at=now, created_by=actor_id,
-                            updated_at=now, updated_by=actor_id, **values))
-                        card.derive()
+                inns = sorted({v["inn"] for _, v in pending if v.get("inn")})
+                by_key: dict[tuple[str, str], Counterparty] = {}
+                for c in uow.counterparties.list(inn__in=inns) if inns else ():
+                    by_key.setdefault((c.inn, c.kpp or ""), c)
+                parent_ids = sorted({v["parent_id"] for _, v in pending if v.get("parent_id")})
+                parents = {c.id for c in uow.counterparties.list(id__in=parent_ids)
+                           } if parent_ids else set()
+                # New cards wait here and are stored together (one flush) when the batch
+                # ends, or earlier when a later row of the batch may match one of them.
+                fresh: list[Counterparty] = []
+                add_all = getattr(uow.counterparties, "add_all", None)
+
+                def settle() -> None:
+                    if not fresh:
+                        return
+                    if add_all is not None:
+                        add_all(fresh)
+                    else:
+                        for card in fresh:
+                            uow.counterparties.add(card)
+                    for card in fresh:
                         card.record_created(("catalog_id", *Counterparty.EDITABLE))
+                    fresh.clear()
+
+                # Rights only add up along a card's chain: what its catalog's chain allows
+                # holds for every card in it (asked once per catalog); else ask the card's.
+                by_catalog: dict[int, bool] = {}
+
+                def may_edit(card: Counterparty) -> bool:
+                    if card.catalog_id not in by_catalog:
+                        by_catalog[card.catalog_id] = policy.allows(
+                            Action.EDIT, COUNTERPARTY,
+                            chain_of(uow, ObjectRef(CATALOG, card.catalog_id)))
+                    return by_catalog[card.catalog_id] or policy.allows(
+                        Action.EDIT, COUNTERPARTY, chain_of(uow, card.ref))
+
+                for number, values in pending:
+                    if values.get("parent_id") and values["parent_id"] not in parents:
+                        rejected.append((number, {"parent_id": "no such counterparty"}))
+                        continue
+                    if values.get("inn"):
+                        match = by_key.get((values["inn"], values.get("kpp") or ""))
+                    else:
+                        key = name_key(values.get("name") or "")
+                        if any(not c.inn and c.name_key == key for c in fresh):
+                            settle()
+                        match = _same_without_inn(uow, catalog_id, values)
+                    if match is None:
+                        card = Counterparty(
+                            catalog_id=catalog_id, created_at=now, created_by=actor_id,
+                            updated_at=now, updated_by=actor_id, **values)
+                        card.derive()
+                        fresh.append(card)
+                        if card.inn:
+                            by_key[(card.inn, card.kpp or "")] = card
                         created += 1
-                    elif match.apply_changes({k: v for k, v in values.items() if k != "type"}):
+                        continue
+                    if match.id is None:  # created by an earlier row of this batch
+                        settle()
+                    elif not may_edit(match):
+                        rejected.append((number, {"inn": "a card with this INN exists where "
+                                                         "you may not edit it"}))
+                        continue
+                    if match.apply_changes({k: v for k, v in values.items() if k != "type"}):
                         match.derive()
                         match.touched(actor_id, now)
                         updated += 1
                     else:
                         unchanged += 1
+                settle()
                 uow.commit()
             if progress:
                 progress(len(pending))
@@ -988,7 +1084,22 @@ class CounterpartyService:
             if len(pending) >= batch:
                 flush()
         flush()
+        rejected.sort(key=lambda item: item[0])
         return ImportReport(created, updated, unchanged, tuple(rejected))
+
+
+def _same_without_inn(uow: UnitOfWork, catalog_id: int, values: Data) -> Counterparty | None:
+    """The card an imported row without an INN stands for, so that importing a file
+    again creates no duplicates: a card without an INN in the same catalog with the same
+    normalised name and the row's phone and e-mail (those the row gives)."""
+    key = name_key(values.get("name") or "")
+    if not key:
+        return None
+    filters: Data = {"catalog_id": catalog_id, "inn": "", "name_key": key}
+    for name in ("phone", "email"):
+        if values.get(name):
+            filters[name] = values[name]
+    return uow.counterparties.first(**filters)
 
 
 def _catalog_subtree(uow: UnitOfWork, catalog_id: int) -> list[Catalog]:

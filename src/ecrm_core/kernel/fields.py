@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ecrm_core.kernel.errors import ValidationFailed
 
+#: Ids are 32-bit integers on every database (PostgreSQL INTEGER): larger ones name nothing.
+MAX_ID = 2**31 - 1
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
@@ -47,11 +50,12 @@ class Fields:
         number = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() \
+                and len(value.strip()) < 20:  # "²".isdigit() too, but int() refuses it
             number = int(value.strip())
         elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
             number = int(value)
-        if number is None or number <= 0 or number > 2**62:
+        if number is None or number <= 0 or number > MAX_ID:
             self.errors[name] = "must be an id (a whole number)"
             return None
         return number

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from ecrm_core.access.model import Role
+from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import LOCALES, ServiceState
 
@@ -506,6 +507,382 @@ def _paths() -> dict[str, Any]:
     }
 
 
+# -- the client base (chapter 5): catalogs, counterparties, contacts ------------------------
+
+CARD_TYPE = {"type": "string", "enum": _values(CounterpartyType),
+             "description": "legal_entity (ЮЛ), individual (ФЛ), sole_proprietor (ИП)"}
+CARD_STATUS = {"type": "string", "enum": _values(OrganisationStatus),
+               "description": "The organisation's status in the state register"}
+EXTRA = {"type": "object", "maxProperties": 50,
+         "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+         "description": "Extra attributes: up to 50 simple values"}
+IDS = {"type": "array", "items": ID}
+DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+
+#: The card's own fields, as read (CP-1).
+CARD_FIELDS: dict[str, Any] = {
+    "id": ID, "version": VERSION, "catalog_id": ID, "type": CARD_TYPE, "name": TEXT,
+    "full_name": TEXT, "inn": TEXT, "kpp": TEXT, "ogrn": TEXT, "legal_address": TEXT,
+    "postal_address": TEXT,
+    "phone": {"type": "string", "description": "E.164, e.g. +79131234567 (or empty)"},
+    "sms_phone": TEXT, "email": TEXT, "mailing_email": TEXT, "status": CARD_STATUS,
+    "parent_id": {**ID_OR_NULL, "description": "The parent organisation (CP-11)"},
+    "okved": TEXT, "head": TEXT, "extra": EXTRA,
+    "export_1c": {"type": "boolean", "description": "Queued for the export to 1C"},
+    "deleted": {"type": "boolean", "description": "Marked deleted (CP-12)"},
+    "deleted_at": WHEN_OR_NULL, "created_at": WHEN_OR_NULL, "created_by": ID_OR_NULL,
+    "updated_at": WHEN_OR_NULL, "updated_by": ID_OR_NULL,
+}
+#: What the client sends to create or change a card (all optional but the named ones).
+CARD_INPUT: dict[str, Any] = {
+    "type": CARD_TYPE, "name": {"type": "string", "maxLength": 255},
+    "full_name": {"type": "string", "maxLength": 500},
+    "inn": {"type": "string", "description": "10 digits (legal entity) or 12 (others), "
+                                             "checksum checked"},
+    "kpp": {"type": "string", "description": "9 characters; legal entities only"},
+    "ogrn": {"type": "string", "description": "OGRN (13 digits) or OGRNIP (15), checksum "
+                                              "checked"},
+    "legal_address": {"type": "string", "maxLength": 500},
+    "postal_address": {"type": "string", "maxLength": 500},
+    "phone": {"type": "string", "description": "Any Russian form (8 913 …, +7 (913) …); "
+                                               "stored as +7…"},
+    "sms_phone": TEXT, "email": TEXT, "mailing_email": TEXT, "status": CARD_STATUS,
+    "parent_id": ID_OR_NULL, "okved": TEXT, "head": TEXT, "extra": EXTRA,
+    "export_1c": BOOL,
+    "proceed": {"type": "boolean", "description": "Save even though likely duplicates "
+                                                  "exist (recorded in the history); the "
+                                                  "same as ?proceed=1"},
+}
+CONTACT_INPUT: dict[str, Any] = {
+    "full_name": {"type": "string", "maxLength": 255},
+    "position": {"type": "string", "maxLength": 255},
+    "birthday": {**DATE_OR_NULL, "examples": ["1980-05-31"]},
+    "phones": {"type": ["array", "string"], "items": TEXT, "maxItems": 10,
+               "description": "Up to 10; a string may hold several, separated by , or ;"},
+    "emails": {"type": ["array", "string"], "items": TEXT, "maxItems": 10},
+    "note": {"type": "string", "maxLength": 4000},
+}
+
+CLIENT_SCHEMAS: dict[str, Any] = {
+    "Catalog": obj(
+        {"id": ID, "version": VERSION, "name": TEXT, "description": TEXT,
+         "parent_id": ID_OR_NULL, "curator_id": ID_OR_NULL,
+         "depth": {"type": ["integer", "null"], "minimum": 0,
+                   "description": "Depth in the tree (0: a top catalog); null in the "
+                                  "results of a search by name"}},
+        description="A catalog of counterparties (CAT-1); catalogs nest through "
+                    "parent_id, each has a curator (CAT-2).",
+    ),
+    "CatalogList": list_of("Catalog"),
+    "Counterparty": obj(CARD_FIELDS, description="A counterparty's card (CP-1)."),
+    "CounterpartyRow": obj(
+        {**CARD_FIELDS,
+         "catalog_name": TEXT,
+         "managers": {**IDS, "description": "Employees who are its client managers"},
+         "main_manager_id": {**ID_OR_NULL,
+                             "description": "The client manager of the main direction"},
+         "last_modifier_id": {**ID_OR_NULL, "description": "Who changed the card last"}},
+        description="A card with what its row of the list shows (CP-13, §5.12).",
+    ),
+    "CounterpartyPage": obj(
+        {"items": {"type": "array", "items": ref("CounterpartyRow")},
+         "page": {"type": "integer", "minimum": 1},
+         "per_page": {"type": "integer", "const": 20},
+         "total": {"type": "integer", "minimum": 0},
+         "pages": {"type": "integer", "minimum": 1},
+         "capped": {"type": "boolean",
+                    "description": "total is a cap: more than 1,000 cards match"}},
+        description="One page of 20 cards (CAT-3).",
+    ),
+    "DuplicateCandidate": obj(
+        {"id": ID, "name": TEXT, "inn": TEXT,
+         "reasons": {"type": "array", "minItems": 1, "items": {
+             "type": "string", "enum": ["inn", "phone", "email", "name", "branch"]}},
+         "deleted": BOOL},
+        description="A card the new or changed one resembles (CP-3). ``branch``: the "
+                    "same INN with another KPP, offered as a branch (a related client), "
+                    "not a duplicate.",
+    ),
+    "DuplicateCandidateList": list_of("DuplicateCandidate"),
+    "DuplicatesError": obj(
+        {"error": {"type": "string", "examples": ["duplicates", "conflict"]},
+         "message": TEXT,
+         "details": {"type": "object", "additionalProperties": TEXT},
+         "candidates": {"type": "array", "items": ref("DuplicateCandidate")}},
+        ("error", "message"),
+        description="409: error ``duplicates`` with the candidates (send again with "
+                    "proceed to save anyway), or ``conflict`` (a stale version).",
+    ),
+    "RegistryRecord": obj(
+        {"inn": TEXT, "name": TEXT, "type": CARD_TYPE,
+         "status": {"type": "string", "enum": _values(OrganisationStatus)},
+         "kpp": TEXT, "ogrn": TEXT, "full_name": TEXT, "legal_address": TEXT,
+         "okved": TEXT, "head": TEXT},
+        description="Card fields the state register (EGRUL/EGRIP) holds for an INN "
+                    "(CP-2); nothing is saved.",
+    ),
+    "CuratorAssignment": obj(
+        {"id": ID, "version": VERSION, "counterparty_id": ID, "employee_id": ID,
+         "project_id": ID_OR_NULL, "requested_by": ID, "head_id": ID_OR_NULL,
+         "state": {"type": "string", "enum": _values(AssignmentState)},
+         "employee_confirmed": BOOL, "head_confirmed": BOOL, "reason": TEXT,
+         "requested_at": WHEN_OR_NULL},
+        description="An \"assign responsible\" request (CP-6): takes effect when the "
+                    "employee and their head both confirm.",
+    ),
+    "Contact": obj(
+        {"id": ID, "version": VERSION, "counterparty_id": ID, "full_name": TEXT,
+         "position": TEXT, "birthday": DATE_OR_NULL,
+         "phones": {"type": "array", "items": TEXT},
+         "emails": {"type": "array", "items": TEXT}, "note": TEXT,
+         "has_photo": {"type": "boolean",
+                       "description": "GET /contacts/{contact_id}/photo serves it"}},
+        description="A contact person of a counterparty (CP-8).",
+    ),
+    "ContactList": list_of("Contact"),
+    # request bodies
+    "CatalogCreate": request_obj(
+        {"name": {"type": "string", "maxLength": 255},
+         "description": {"type": "string", "maxLength": 4000},
+         "parent_id": {**ID_OR_NULL, "description": "Nest it in this catalog (its curator "
+                                                    "may); none: a top catalog (Director)"},
+         "curator_id": {**ID_OR_NULL, "description": "Default: you"}},
+        ("name",),
+    ),
+    "CatalogUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 255},
+         "description": {"type": "string", "maxLength": 4000}, "curator_id": ID_OR_NULL},
+        ("version",),
+    ),
+    "CounterpartyCreate": request_obj(
+        {"catalog_id": ID, **CARD_INPUT}, ("catalog_id", "type", "name"),
+        "A new card in a catalog (§5.5). Likely duplicates (CP-3) answer 409 with the "
+        "candidates unless proceed is set.",
+    ),
+    "CounterpartyUpdate": request_obj(
+        {"version": VERSION, **CARD_INPUT}, ("version",),
+        "Only the fields sent change; move a card with POST /counterparties/{id}/move. A "
+        "new INN, KPP, phone or e-mail that another card has answers 409 with the "
+        "candidates unless proceed is set.",
+    ),
+    "CounterpartyMove": request_obj(
+        {"catalog_id": ID, "version": VERSION}, ("catalog_id",),
+        "The target catalog (CAT-6); version is optional here.",
+    ),
+    "ResponsibleAssign": request_obj(
+        {"employee_id": ID, "project_id": {**ID_OR_NULL, "description": "The direction; "
+                                                                      "none: the main one"}},
+        ("employee_id",),
+    ),
+    "ContactCreate": request_obj(CONTACT_INPUT, ("full_name",)),
+    "ContactUpdate": request_obj({"version": VERSION, **CONTACT_INPUT}, ("version",)),
+}
+SCHEMAS.update(CLIENT_SCHEMAS)
+
+RESPONSES.update({
+    "Duplicates": {"description": "Likely duplicates (the candidates are listed; nothing "
+                                  "saved), or a stale version.",
+                   "content": {JSON: {"schema": ref("DuplicatesError")}}},
+    "Unavailable": {"description": "An outside service (the state register) did not "
+                                   "answer; the message says why. Nothing changed.",
+                    "content": {JSON: {"schema": ref("Error")}}},
+    "TooLarge": {"description": "The body is larger than the server accepts (16 MiB).",
+                 "content": {JSON: {"schema": ref("Error")}}},
+})
+ERRORS.update({"413": "TooLarge", "503": "Unavailable"})
+
+CATALOG_ID = _path_param("catalog_id", "Catalog id")
+COUNTERPARTY_ID = _path_param("counterparty_id", "Counterparty id")
+CONTACT_ID = _path_param("contact_id", "Contact id")
+PAGE_PARAM = _query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                    "Page number, 20 cards a page (default 1)")
+INCLUDE_DELETED = _query("include_deleted", BOOL, "Cards marked deleted too (default true)")
+PROCEED = _query("proceed", BOOL, "Save despite likely duplicates (or \"proceed\": true "
+                                  "in the body)")
+PHOTO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+BINARY = {"type": "string", "contentEncoding": "binary"}
+
+
+def _duplicates_conflict(operation: dict[str, Any]) -> dict[str, Any]:
+    operation["responses"]["409"] = {"$ref": "#/components/responses/Duplicates"}
+    return operation
+
+
+def _client_paths() -> dict[str, Any]:
+    text_query = {"type": "string", "maxLength": 100}
+    set_photo = op("set_contact_photo", "contacts", "Upload a contact's photo",
+                   schema="Contact", params=(CONTACT_ID,), errors=("409", "413"),
+                   description="The raw picture as the body (PNG, JPEG, GIF or WebP, at "
+                               "most 2 MiB); it replaces the previous one.")
+    set_photo["requestBody"] = {"required": True,
+                                "content": {kind: {"schema": BINARY} for kind in PHOTO_TYPES}}
+    get_photo = op("contact_photo", "contacts", "A contact's photo", params=(CONTACT_ID,))
+    get_photo["responses"]["200"]["content"] = {kind: {"schema": BINARY}
+                                                for kind in PHOTO_TYPES}
+    return {
+        "/catalogs": {
+            "get": op("catalogs", "catalogs", "The catalog tree, or catalogs by name",
+                      schema="CatalogList", params=(
+                          _query("q", text_query, "Part of the name (picking a catalog to "
+                                                  "move a card to, CAT-6): then at most 20 "
+                                                  "matches by name instead of the tree"),),
+                      description="Without q: every catalog, parents before children, "
+                                  "with its depth (UI-4)."),
+            "post": op("create_catalog", "catalogs", "Create a catalog (CAT-4)", ok="201",
+                       schema="Catalog", body="CatalogCreate", errors=("404", "409"),
+                       description="A top catalog needs the Director; a nested one the "
+                                   "curator of the parent. The curator is the creator "
+                                   "unless curator_id names another (CAT-2)."),
+        },
+        "/catalogs/{catalog_id}": {
+            "get": op("catalog", "catalogs", "One catalog", schema="Catalog",
+                      params=(CATALOG_ID,)),
+            "patch": op("update_catalog", "catalogs", "Change a catalog (its curator)",
+                        schema="Catalog", params=(CATALOG_ID,), body="CatalogUpdate",
+                        errors=CHANGE),
+        },
+        "/catalogs/{catalog_id}/counterparties": {"get": op(
+            "catalog_counterparties", "catalogs", "The cards of a catalog, 20 a page (CAT-3)",
+            schema="CounterpartyPage", params=(CATALOG_ID, PAGE_PARAM, INCLUDE_DELETED),
+        )},
+        "/counterparties": {
+            "get": op("search_counterparties", "counterparties",
+                      "The search line (CP-9)", schema="CounterpartyPage", params=(
+                          _query("q", {"type": "string"},
+                                 "At least 3 letters of a name or a contact's surname "
+                                 "(Russian or Latin, any case, ё = е), or digits: an ID, "
+                                 "an INN or its beginning, a parent organisation's INN",
+                                 required=True),
+                          PAGE_PARAM, INCLUDE_DELETED),
+                      description="A shorter query answers 422 naming q. Counts stop at "
+                                  "1,000 (capped)."),
+            "post": _duplicates_conflict(op(
+                "register_counterparty", "counterparties", "Register a counterparty",
+                ok="201", schema="Counterparty", body="CounterpartyCreate",
+                params=(PROCEED,), errors=("404", "409"),
+                description="Needs the right to register clients in the catalog (its "
+                            "curator or a registrar). Likely duplicates (same INN, phone, "
+                            "e-mail or near-identical name) answer 409 with candidates.")),
+        },
+        "/counterparties/advanced-search": {"get": op(
+            "advanced_search", "counterparties", "Advanced search over the card's fields "
+                                                 "(CP-10)",
+            schema="CounterpartyPage", errors=("404",), params=(
+                _query("name", text_query, "Part of the short name"),
+                _query("full_name", text_query, "Part of the full name"),
+                _query("legal_address", text_query, "Part of the legal address"),
+                _query("postal_address", text_query, "Part of the postal address"),
+                _query("inn", {"type": "string", "pattern": "^[0-9]{1,12}$"},
+                       "INN or its beginning"),
+                _query("type", CARD_TYPE, "Type of counterparty"),
+                _query("status", CARD_STATUS, "Organisation status"),
+                _query("catalog_id", ID, "In this catalog and the ones nested in it"),
+                _query("manager_id", ID, "Whose client manager is this employee"),
+                _query("created_from", {"type": "string", "format": "date"},
+                       "Registered on or after this day"),
+                _query("created_to", {"type": "string", "format": "date"},
+                       "Registered on or before this day"),
+                _query("deleted", BOOL, "Only marked (true) or only unmarked (false)"),
+                PAGE_PARAM,
+            ),
+        )},
+        "/counterparties/duplicates": {"get": op(
+            "counterparty_duplicates", "counterparties",
+            "Duplicate candidates for card fields being typed (CP-3)",
+            schema="DuplicateCandidateList", params=(
+                _query("type", CARD_TYPE, "Default legal_entity (decides the INN length)"),
+                _query("name", text_query, "Short name"),
+                _query("inn", {"type": "string"}, "INN"),
+                _query("kpp", {"type": "string"}, "KPP (another KPP: a branch)"),
+                _query("phone", {"type": "string"}, "Phone"),
+                _query("sms_phone", {"type": "string"}, "SMS phone"),
+                _query("email", {"type": "string"}, "E-mail"),
+                _query("mailing_email", {"type": "string"}, "Mailing e-mail"),
+                _query("exclude", ID, "Leave this card out (the one being edited)"),
+            ),
+        )},
+        "/counterparties/{counterparty_id}": {
+            "get": op("counterparty", "counterparties", "One card, with its list-row "
+                                                        "fields (CP-13)",
+                      schema="CounterpartyRow", params=(COUNTERPARTY_ID,)),
+            "patch": _duplicates_conflict(op(
+                "update_counterparty", "counterparties", "Change a card",
+                schema="Counterparty", params=(COUNTERPARTY_ID, PROCEED),
+                body="CounterpartyUpdate", errors=("409",))),
+            "delete": op("purge_counterparty", "counterparties",
+                         "Delete a card for good (administrators, CP-12)", ok="204",
+                         params=(COUNTERPARTY_ID,), errors=("409",),
+                         description="Refused with 409 while anything links to the card; "
+                                     "details lists what (contacts, related_clients, "
+                                     "roles, curator_assignments, messages). Mark it "
+                                     "deleted instead."),
+        },
+        "/counterparties/{counterparty_id}/move": {"post": op(
+            "move_counterparty", "counterparties", "Move a card to another catalog (CAT-6)",
+            schema="Counterparty", params=(COUNTERPARTY_ID,), body="CounterpartyMove",
+            errors=CHANGE,
+        )},
+        "/counterparties/{counterparty_id}/delete-mark": {"post": op(
+            "mark_counterparty_deleted", "counterparties", "Mark a card deleted (CP-12)",
+            schema="Counterparty", params=(COUNTERPARTY_ID,), errors=CHANGE,
+            description="409 when it is marked already.",
+        )},
+        "/counterparties/{counterparty_id}/restore": {"post": op(
+            "restore_counterparty", "counterparties", "Take the deletion mark off (CP-12)",
+            schema="Counterparty", params=(COUNTERPARTY_ID,), errors=CHANGE,
+            description="409 when it is not marked.",
+        )},
+        "/counterparties/{counterparty_id}/responsible": {"post": op(
+            "assign_responsible", "counterparties", "Assign responsible (CP-6)", ok="201",
+            schema="CuratorAssignment", params=(COUNTERPARTY_ID,), body="ResponsibleAssign",
+            errors=CHANGE,
+            description="Sends confirmation requests to the employee and their head; "
+                        "when both confirm, the employee becomes the client manager for "
+                        "that direction and you are notified.",
+        )},
+        "/counterparties/{counterparty_id}/managers": {"get": op(
+            "counterparty_managers", "counterparties", "The card's client managers",
+            schema="RoleAssignmentList", params=(COUNTERPARTY_ID,),
+        )},
+        "/counterparties/{counterparty_id}/history": {"get": op(
+            "counterparty_history", "counterparties", "The card's history, newest first "
+                                                      "(HIST-1)",
+            schema="HistoryList", params=(
+                COUNTERPARTY_ID,
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
+                       "At most this many entries (default 200)"),
+                _query("offset", {"type": "integer", "minimum": 0}, "Skip this many"),
+            ),
+        )},
+        "/counterparties/{counterparty_id}/contacts": {
+            "get": op("contacts", "contacts", "The card's contact persons",
+                      schema="ContactList", params=(COUNTERPARTY_ID,)),
+            "post": op("add_contact", "contacts", "Add a contact person", ok="201",
+                       schema="Contact", params=(COUNTERPARTY_ID,), body="ContactCreate",
+                       errors=CHANGE),
+        },
+        "/contacts/{contact_id}": {
+            "patch": op("update_contact", "contacts", "Change a contact person",
+                        schema="Contact", params=(CONTACT_ID,), body="ContactUpdate",
+                        errors=CHANGE),
+            "delete": op("remove_contact", "contacts", "Remove a contact person", ok="204",
+                         params=(CONTACT_ID,), errors=CHANGE),
+        },
+        "/contacts/{contact_id}/photo": {"put": set_photo, "get": get_photo},
+        "/registry/{inn}": {"get": op(
+            "registry", "counterparties", "Card fields from the state register by INN "
+                                          "(CP-2)",
+            schema="RegistryRecord", errors=("503",), params=(
+                {"name": "inn", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": "^[0-9]{10}([0-9]{2})?$"},
+                 "description": "INN: 10 digits (an organisation) or 12 (a sole "
+                                "proprietor)"},),
+            description="404 when the register has no such INN, 503 when it does not "
+                        "answer (or is not configured), 422 for a malformed INN.",
+        )},
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     return {
@@ -526,9 +903,9 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "tags": [{"name": n} for n in (
             "meta", "me", "organisation", "employees", "services", "roles", "messages",
-            "history", "tokens",
+            "history", "tokens", "catalogs", "counterparties", "contacts",
         )],
-        "paths": _paths(),
+        "paths": {**_paths(), **_client_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,

@@ -10,6 +10,8 @@ from typing import Any
 
 from ecrm_core.access.model import RoleAssignment
 from ecrm_core.auth.model import ApiToken
+from ecrm_core.counterparties.model import Catalog, Contact, Counterparty, CuratorAssignment
+from ecrm_core.counterparties.services import DuplicateCandidate, ListRow, Page
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
@@ -149,3 +151,127 @@ def api_token(obj: ApiToken) -> dict[str, Any]:
 
 def items(objects, presenter) -> dict[str, Any]:
     return {"items": [presenter(o) for o in objects]}
+
+
+# -- the client base (chapter 5) ----------------------------------------------------------
+
+
+def catalog(obj: Catalog, depth: int | None = None) -> dict[str, Any]:
+    return {
+        **_base(obj),
+        "name": obj.name,
+        "description": obj.description,
+        "parent_id": obj.parent_id,
+        "curator_id": obj.curator_id,
+        "depth": depth,
+    }
+
+
+def catalog_tree(entries: list[tuple[int, Catalog]]) -> dict[str, Any]:
+    return {"items": [catalog(c, depth) for depth, c in entries]}
+
+
+def counterparty(obj: Counterparty) -> dict[str, Any]:
+    return {
+        **_base(obj),
+        "catalog_id": obj.catalog_id,
+        "type": plain(obj.type),
+        "name": obj.name,
+        "full_name": obj.full_name,
+        "inn": obj.inn,
+        "kpp": obj.kpp,
+        "ogrn": obj.ogrn,
+        "legal_address": obj.legal_address,
+        "postal_address": obj.postal_address,
+        "phone": obj.phone,
+        "sms_phone": obj.sms_phone,
+        "email": obj.email,
+        "mailing_email": obj.mailing_email,
+        "status": plain(obj.status),
+        "parent_id": obj.parent_id,
+        "okved": obj.okved,
+        "head": obj.head,
+        "extra": dict(obj.extra or {}),
+        "export_1c": obj.export_1c,
+        "deleted": obj.deleted,
+        "deleted_at": iso(obj.deleted_at),
+        "created_at": iso(obj.created_at),
+        "created_by": obj.created_by,
+        "updated_at": iso(obj.updated_at),
+        "updated_by": obj.updated_by,
+    }
+
+
+def counterparty_row(row: ListRow) -> dict[str, Any]:
+    """A card with what its list row shows (CP-13, §5.12)."""
+    return {
+        **counterparty(row.counterparty),
+        "catalog_name": row.catalog_name,
+        "managers": list(row.managers),
+        "main_manager_id": row.main_manager,
+        "last_modifier_id": row.last_modifier,
+    }
+
+
+def page(found: Page) -> dict[str, Any]:
+    return {
+        "items": [counterparty_row(r) for r in found.rows],
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "pages": found.pages,
+        "capped": found.capped,
+    }
+
+
+def candidate(obj: DuplicateCandidate) -> dict[str, Any]:
+    return {"id": obj.id, "name": obj.name, "inn": obj.inn, "reasons": list(obj.reasons),
+            "deleted": obj.deleted}
+
+
+def contact(obj: Contact) -> dict[str, Any]:
+    return {
+        **_base(obj),
+        "counterparty_id": obj.counterparty_id,
+        "full_name": obj.full_name,
+        "position": obj.position,
+        "birthday": obj.birthday.isoformat() if obj.birthday else None,
+        "phones": list(obj.phones or []),
+        "emails": list(obj.emails or []),
+        "note": obj.note,
+        "has_photo": bool(obj.photo),
+    }
+
+
+def curator_assignment(obj: CuratorAssignment) -> dict[str, Any]:
+    return {
+        **_base(obj),
+        "counterparty_id": obj.counterparty_id,
+        "employee_id": obj.employee_id,
+        "project_id": obj.project_id,
+        "requested_by": obj.requested_by,
+        "head_id": obj.head_id,
+        "state": plain(obj.state),
+        "employee_confirmed": obj.employee_confirmed,
+        "head_confirmed": obj.head_confirmed,
+        "reason": obj.reason,
+        "requested_at": iso(obj.requested_at),
+    }
+
+
+def registry_record(data: dict[str, Any]) -> dict[str, Any]:
+    """Card fields the state register gave for an INN (nothing is saved)."""
+    return {name: data.get(name) or "" for name in REGISTRY_FIELDS}
+
+
+REGISTRY_FIELDS = ("inn", "name", "type", "status", "kpp", "ogrn", "full_name",
+                   "legal_address", "okved", "head")
+
+#: The pictures a contact's photo may be, by their first bytes (served with this type).
+PHOTO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+               (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"RIFF", "image/webp"))
+
+
+def photo_type(data: bytes) -> str:
+    return next((kind for magic, kind in PHOTO_TYPES if data.startswith(magic)),
+                "application/octet-stream")

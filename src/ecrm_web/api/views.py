@@ -4,10 +4,11 @@ errors become JSON through ``ecrm_web.errors`` (422 / 403 / 404 / 409)."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, url_for
+from flask import current_app, jsonify, make_response, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from ecrm_core.application import Application
+from ecrm_core.counterparties.model import COUNTERPARTY
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import NotFound
 from ecrm_core.kernel.fields import Fields
@@ -412,3 +413,228 @@ def create_token():
 def revoke_token(token_id: str):
     core().auth.revoke_api_token(actor_id(), path_id(token_id, "token_id"))
     return no_content()
+
+
+# -- catalogs (CAT-1…CAT-6) ------------------------------------------------------------------
+
+
+@bp.get("/catalogs")
+def catalogs():
+    query = Query()
+    text = query.text("q")
+    query.check()
+    if text is None:
+        return present.catalog_tree(core().catalogs.tree(actor_id()))
+    return present.items(core().catalogs.find(actor_id(), text), present.catalog)
+
+
+@bp.get("/catalogs/<catalog_id>")
+def catalog(catalog_id: str):
+    return present.catalog(core().catalogs.get(actor_id(), path_id(catalog_id, "catalog_id")))
+
+
+@bp.post("/catalogs")
+def create_catalog():
+    made = core().catalogs.create(actor_id(), json_body())
+    return created(present.catalog(made), "api.catalog", catalog_id=made.id)
+
+
+@bp.patch("/catalogs/<catalog_id>")
+def update_catalog(catalog_id: str):
+    ident = path_id(catalog_id, "catalog_id")
+    data = json_body()
+    require(data, "version")
+    return present.catalog(core().catalogs.update(actor_id(), ident, data))
+
+
+@bp.get("/catalogs/<catalog_id>/counterparties")
+def catalog_counterparties(catalog_id: str):
+    ident = path_id(catalog_id, "catalog_id")
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    include_deleted = query.flag("include_deleted")
+    query.check()
+    return present.page(core().counterparties.catalog_page(
+        actor_id(), ident, page, include_deleted=include_deleted is not False))
+
+
+# -- counterparties (CP-1…CP-13) ---------------------------------------------------------------
+
+
+def _proceed(data: dict) -> bool:
+    """Save despite likely duplicates (CP-3): ``"proceed": true`` or ``?proceed=1``."""
+    query = Query()
+    in_query = query.flag("proceed")
+    fields = Fields()
+    in_body = fields.flag(data, "proceed")
+    query.check()
+    fields.check()
+    return bool(in_query or in_body)
+
+
+@bp.get("/counterparties")
+def search_counterparties():
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    include_deleted = query.flag("include_deleted")
+    query.check()
+    return present.page(core().counterparties.search(
+        actor_id(), request.args.get("q", ""), page,
+        include_deleted=include_deleted is not False))
+
+
+#: Query parameters of the advanced search (CP-10), passed to the service as they are.
+ADVANCED = ("name", "full_name", "legal_address", "postal_address", "inn", "type", "status",
+            "catalog_id", "manager_id", "created_from", "created_to", "deleted")
+
+
+@bp.get("/counterparties/advanced-search")
+def advanced_search():
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    query.check()
+    data = {k: v for k, v in request.args.items() if k in ADVANCED}
+    return present.page(core().counterparties.advanced_search(actor_id(), data, page))
+
+
+#: Query parameters of the duplicate check (CP-3).
+DUPLICATE_FIELDS = ("type", "name", "inn", "kpp", "phone", "sms_phone", "email",
+                    "mailing_email")
+
+
+@bp.get("/counterparties/duplicates")
+def counterparty_duplicates():
+    query = Query()
+    exclude = query.ident("exclude")
+    query.check()
+    data = {k: v for k, v in request.args.items() if k in DUPLICATE_FIELDS}
+    found = core().counterparties.duplicates(actor_id(), data, exclude=exclude)
+    return present.items(found, present.candidate)
+
+
+@bp.get("/counterparties/<counterparty_id>")
+def counterparty(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.counterparty_row(core().counterparties.row(actor_id(), ident))
+
+
+@bp.post("/counterparties")
+def register_counterparty():
+    data = json_body()
+    card = core().counterparties.register(actor_id(), data, proceed=_proceed(data))
+    return created(present.counterparty(card), "api.counterparty", counterparty_id=card.id)
+
+
+@bp.patch("/counterparties/<counterparty_id>")
+def update_counterparty(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    data = json_body()
+    require(data, "version")
+    card = core().counterparties.update(actor_id(), ident, data, proceed=_proceed(data))
+    return present.counterparty(card)
+
+
+@bp.post("/counterparties/<counterparty_id>/move")
+def move_counterparty(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    data = json_body()
+    card = core().counterparties.move(actor_id(), ident, data.get("catalog_id"),
+                                      data.get("version"))
+    return present.counterparty(card)
+
+
+@bp.post("/counterparties/<counterparty_id>/delete-mark")
+def mark_counterparty_deleted(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.counterparty(core().counterparties.mark_deleted(actor_id(), ident))
+
+
+@bp.post("/counterparties/<counterparty_id>/restore")
+def restore_counterparty(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.counterparty(core().counterparties.restore(actor_id(), ident))
+
+
+@bp.delete("/counterparties/<counterparty_id>")
+def purge_counterparty(counterparty_id: str):
+    core().counterparties.purge(actor_id(), path_id(counterparty_id, "counterparty_id"))
+    return no_content()
+
+
+@bp.post("/counterparties/<counterparty_id>/responsible")
+def assign_responsible(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    assignment = core().counterparties.assign_responsible(actor_id(), ident, json_body())
+    return created(present.curator_assignment(assignment))
+
+
+@bp.get("/counterparties/<counterparty_id>/managers")
+def counterparty_managers(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.items(core().counterparties.managers(actor_id(), ident),
+                         present.role_assignment)
+
+
+@bp.get("/counterparties/<counterparty_id>/history")
+def counterparty_history(counterparty_id: str):
+    subject = ObjectRef(COUNTERPARTY, path_id(counterparty_id, "counterparty_id"))
+    query = Query()
+    limit = query.number("limit", 200, 1, 1000)
+    offset = query.number("offset", 0, 0, 2**31)
+    query.check()
+    entries = core().history.of(actor_id(), subject, limit=limit, offset=offset)
+    return present.items(entries, present.history_entry)
+
+
+@bp.get("/registry/<inn>")
+def registry(inn: str):
+    return present.registry_record(core().counterparties.from_registry(actor_id(), inn))
+
+
+# -- contacts (CP-8) ----------------------------------------------------------------------------
+
+
+@bp.get("/counterparties/<counterparty_id>/contacts")
+def contacts(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.items(core().counterparties.contacts(actor_id(), ident), present.contact)
+
+
+@bp.post("/counterparties/<counterparty_id>/contacts")
+def add_contact(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return created(present.contact(core().counterparties.add_contact(actor_id(), ident,
+                                                                     json_body())))
+
+
+@bp.patch("/contacts/<contact_id>")
+def update_contact(contact_id: str):
+    ident = path_id(contact_id, "contact_id")
+    data = json_body()
+    require(data, "version")
+    return present.contact(core().counterparties.update_contact(actor_id(), ident, data))
+
+
+@bp.delete("/contacts/<contact_id>")
+def remove_contact(contact_id: str):
+    core().counterparties.remove_contact(actor_id(), path_id(contact_id, "contact_id"))
+    return no_content()
+
+
+@bp.put("/contacts/<contact_id>/photo")
+def set_contact_photo(contact_id: str):
+    ident = path_id(contact_id, "contact_id")
+    data = request.get_data(cache=False)
+    return present.contact(core().counterparties.set_photo(actor_id(), ident, data))
+
+
+@bp.get("/contacts/<contact_id>/photo")
+def contact_photo(contact_id: str):
+    ident = path_id(contact_id, "contact_id")
+    data = core().counterparties.photo(actor_id(), ident)
+    if data is None:
+        raise NotFound("photo of contact", ident)
+    response = make_response(data)
+    response.headers["Content-Type"] = present.photo_type(data)
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response

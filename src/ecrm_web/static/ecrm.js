@@ -81,3 +81,121 @@
   window.ecrmPoll = poll;  // lets a test (or a curious user) poll at once
   start();
 })();
+
+/* The client base: picking a parent organisation by search in the card form, a
+   confirmation before irreversible actions (forms with data-confirm), and the progress
+   of an import (polls its JSON until it ends). Without JavaScript the forms still work:
+   the parent's ID is typed, and the import page refreshes itself. */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  }, true);
+
+  function setupLookup(box) {
+    var url = box.getAttribute("data-lookup-url");
+    var query = box.querySelector("[data-lookup]");
+    var target = box.querySelector("[data-lookup-target]");
+    var nameBox = box.querySelector("[data-lookup-name]");
+    var results = box.querySelector("[data-lookup-results]");
+    if (!url || !query || !target || !results || !window.fetch) { return; }
+    var timer = null;
+    var asked = "";
+
+    function show(items, message) {
+      results.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = item.name + (item.inn ? " — " + item.inn : "") + " (ID " + item.id + ")";
+        button.addEventListener("click", function () {
+          target.value = String(item.id);
+          if (nameBox) { nameBox.textContent = item.name; }
+          results.textContent = "";
+          query.value = "";
+        });
+        li.appendChild(button);
+        results.appendChild(li);
+      });
+      if (!items.length && message) {
+        var note = document.createElement("li");
+        note.className = "muted";
+        note.textContent = message;
+        results.appendChild(note);
+      }
+    }
+
+    function ask() {
+      var text = query.value.trim();
+      if (text === asked) { return; }
+      asked = text;
+      if (text.length < 3) { show([], ""); return; }
+      fetch(url + "?q=" + encodeURIComponent(text), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && text === asked) { show(data.results || [], data.message || ""); }
+        })
+        .catch(function () { /* offline for a moment: the ID can still be typed */ });
+    }
+
+    query.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 250);
+    });
+    query.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); clearTimeout(timer); ask(); }
+    });
+  }
+
+  function setupProgress(box) {
+    var url = box.getAttribute("data-progress-url");
+    if (!url || !window.fetch) { return; }
+    var bar = box.querySelector(".progress");
+    var fill = bar && bar.querySelector("span");
+    var label = box.querySelector("[data-progress-text]");
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { setTimeout(poll, 2000); return; }
+          if (fill && typeof data.percent === "number") { fill.style.width = data.percent + "%"; }
+          if (label && data.text) { label.textContent = data.text; }
+          if (data.finished) { window.location.reload(); return; }
+          setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    setTimeout(poll, 500);
+  }
+
+  // A chosen photo shows its file name on the "Choose a photo" button.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input || input.type !== "file" || !input.parentNode ||
+        !input.parentNode.classList || !input.parentNode.classList.contains("file-label")) { return; }
+    var label = input.parentNode;
+    var name = input.files && input.files.length ? input.files[0].name : "";
+    if (!label.getAttribute("data-caption")) {
+      label.setAttribute("data-caption", label.firstChild ? label.firstChild.textContent : "");
+    }
+    if (label.firstChild && label.firstChild.nodeType === 3) {
+      label.firstChild.textContent = name || label.getAttribute("data-caption");
+    }
+    label.classList.toggle("chosen", !!name);
+  });
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-lookup-url]"), setupLookup);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-progress-url]"), setupProgress);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

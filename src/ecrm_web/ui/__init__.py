@@ -4,6 +4,8 @@
 - ``ui_me``    — the personal page: personal data, Messages tab, API tokens (ORG-4, MSG-1/2)
 - ``ui_org``   — object pages of employees, departments, projects with History; search (UI-1/2)
 - ``ui_admin`` — administration of departments, projects, employees, roles, services (ORG-1…6)
+- ``ui_clients`` — the client base: catalogs, counterparty cards, contacts, search,
+  import and exports (CAT-1…6, CP-1…13)
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ def register(app: Flask) -> None:
     """Register every UI blueprint on the app."""
     from ecrm_web.ui.admin import bp as admin_bp
     from ecrm_web.ui.auth_views import bp as auth_bp
+    from ecrm_web.ui.clients import bp as clients_bp
     from ecrm_web.ui.me import bp as me_bp
     from ecrm_web.ui.org import bp as org_bp
 
-    for bp in (auth_bp, me_bp, org_bp, admin_bp):
+    for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp):
         app.register_blueprint(bp)
 
     app.add_template_filter(fmt_dt, "dt")

@@ -21,13 +21,13 @@ YEAR = 365 * 24 * 3600
 @bp.get("/")
 @login_required
 def index():
-    # AUTH-2 will land on the counterparties page once it exists; until then: /me.
-    return redirect(url_for("ui_me.personal"))
+    # AUTH-2: the start page is the counterparties page.
+    return redirect(url_for("ui_clients.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.values.get("next")) or url_for("ui_me.personal")
+    target = safe_next(request.values.get("next")) or url_for("ui_clients.home")
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(target)

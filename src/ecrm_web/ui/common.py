@@ -57,8 +57,9 @@ def as_int(value: object) -> int | None:
     """An id from a URL or form value, or None (the service then says what is wrong)."""
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) < 19:  # not "²": int() refuses it
+        return int(text)
     return None
 
 

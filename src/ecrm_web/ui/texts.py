@@ -67,6 +67,52 @@ CORE_MESSAGES = (
     N_("the object was changed by someone else; reload it and repeat your change"),
     N_("the database is busy; repeat your change"),
     N_("wrong login or password"),
+    # the client base (chapter 5)
+    N_("no such catalog"),
+    N_("no such counterparty"),
+    N_("INN consists of digits only"),
+    N_("INN checksum does not match"),
+    N_("KPP is 9 characters: 4 digits, 2 digits or letters, 3 digits"),
+    N_("OGRN consists of digits only"),
+    N_("OGRN has 13 digits"),
+    N_("OGRN checksum does not match"),
+    N_("OGRNIP has 15 digits"),
+    N_("OGRNIP starts with 3"),
+    N_("OGRNIP checksum does not match"),
+    N_("only legal entities have a KPP"),
+    N_("not a phone number"),
+    N_("an object of up to 50 simple values"),
+    N_("a counterparty cannot be its own parent organisation"),
+    N_("a date like 1980-05-31"),
+    N_("a date like 2026-01-31"),
+    N_("a list of up to 10 values"),
+    N_("a PNG, JPEG, GIF or WebP picture"),
+    N_("at most 2 MiB"),
+    N_("only administrators may delete a card for good"),
+    N_("the card is already marked deleted"),
+    N_("the card is not marked deleted"),
+    N_("the card is linked to other objects; mark it deleted instead"),
+    N_("possible duplicates found; open them or save anyway"),
+    N_("the EGRUL lookup is not configured (set ECRM_REGISTRY_TOKEN; docs/configuration.md)"),
+)
+
+#: Why the state register (EGRUL) could not answer (ecrm_adapters.registries), shown when
+#: "Fill from EGRUL by INN" fails (CP-2).
+REGISTRY_MESSAGES = (
+    N_("the EGRUL service sent an answer ECRM cannot read; try later"),
+    N_("the EGRUL service sent an answer ECRM cannot read (too large)"),
+    N_("the connection to the EGRUL service broke off; try later"),
+    N_("the EGRUL service: request limit reached, try later"),
+)
+
+#: Why a file cannot be imported (ecrm_adapters.importing), shown on the upload page.
+IMPORT_MESSAGES = (
+    N_("a CSV or XLSX file"),
+    N_("old Excel .xls files are not read: save it as .xlsx or CSV"),
+    N_("not an XLSX workbook (the file is damaged or of another kind)"),
+    N_("the file is empty"),
+    N_("the file has no header row (no rows at all)"),
+    N_("the workbook has no worksheets"),
 )
 
 #: Descriptions of HTTP errors (werkzeug) and CSRF refusals (Flask-WTF) shown on error pages.
@@ -103,6 +149,8 @@ KIND_LABELS = {
     "employee": lazy_gettext("Employee"),
     "service_type": lazy_gettext("Service type"),
     "service": lazy_gettext("Service"),
+    "contact": lazy_gettext("Contact"),
+    "curator_assignment": lazy_gettext("Assignment of a responsible manager"),
     "role_assignment": lazy_gettext("Role"),
     "message": lazy_gettext("Message"),
     "api_token": lazy_gettext("API token"),
@@ -119,6 +167,7 @@ ACTION_LABELS = {
     "grant": lazy_gettext("grant roles"),
     "manage_services": lazy_gettext("manage services"),
     "set_availability": lazy_gettext("switch service availability"),
+    "assign": lazy_gettext("assign responsible managers"),
 }
 
 MESSAGE_KINDS = {
@@ -192,6 +241,81 @@ FIELD_LABELS = {
     "answered_at": lazy_gettext("Answered"),
     "read_at": lazy_gettext("Read"),
     "company_name": lazy_gettext("Company name"),
+    # the client base (chapter 5)
+    "catalog_id": lazy_gettext("Catalog"),
+    "curator_id": lazy_gettext("Curator"),
+    "type": lazy_gettext("Type"),
+    "inn": lazy_gettext("INN"),
+    "kpp": lazy_gettext("KPP"),
+    "ogrn": lazy_gettext("OGRN / OGRNIP"),
+    "legal_address": lazy_gettext("Legal address"),
+    "postal_address": lazy_gettext("Postal address"),
+    "sms_phone": lazy_gettext("SMS phone"),
+    "mailing_email": lazy_gettext("Mailing e-mail"),
+    "status": lazy_gettext("Organisation status"),
+    "okved": lazy_gettext("OKVED"),
+    "head": lazy_gettext("Head of the organisation"),
+    "extra": lazy_gettext("Extra attributes"),
+    "export_1c": lazy_gettext("Queued for export to 1C"),
+    "deleted": lazy_gettext("Marked deleted"),
+    "deleted_at": lazy_gettext("Marked deleted at"),
+    "saved_despite_duplicates": lazy_gettext("Saved despite possible duplicates"),
+    "counterparty_id": lazy_gettext("Counterparty"),
+    "birthday": lazy_gettext("Birthday"),
+    "phones": lazy_gettext("Phones"),
+    "emails": lazy_gettext("E-mails"),
+    "note": lazy_gettext("Note"),
+    "photo": lazy_gettext("Photo"),
+    "q": lazy_gettext("Search"),
+    "page": lazy_gettext("Page"),
+    "manager_id": lazy_gettext("Manager"),
+    "created_from": lazy_gettext("Created from"),
+    "created_to": lazy_gettext("Created till"),
+    "file": lazy_gettext("File"),
+    "employee_confirmed": lazy_gettext("Confirmed by the employee"),
+    "head_confirmed": lazy_gettext("Confirmed by the head"),
+}
+
+#: Field names of a counterparty's card where they differ from the general ones.
+CARD_FIELD_LABELS = {
+    **FIELD_LABELS,
+    "name": lazy_gettext("Short name"),
+    "full_name": lazy_gettext("Full legal name"),
+    "parent_id": lazy_gettext("Parent organisation"),
+    "head_id": lazy_gettext("Head"),
+}
+
+COUNTERPARTY_TYPES = {
+    "legal_entity": lazy_gettext("Legal entity"),
+    "individual": lazy_gettext("Individual"),
+    "sole_proprietor": lazy_gettext("Sole proprietor"),
+}
+
+ORGANISATION_STATUSES = {
+    "active": lazy_gettext("active"),
+    "liquidating": lazy_gettext("liquidating"),
+    "liquidated": lazy_gettext("liquidated"),
+    "bankrupt": lazy_gettext("bankrupt"),
+    "reorganising": lazy_gettext("reorganising"),
+    "unknown": lazy_gettext("unknown"),
+}
+
+#: Why a card looks like a duplicate (CP-3).
+DUPLICATE_REASONS = {
+    "inn": lazy_gettext("the same INN"),
+    "branch": lazy_gettext("the same INN with another KPP: a branch"),
+    "phone": lazy_gettext("the same phone"),
+    "email": lazy_gettext("the same e-mail"),
+    "name": lazy_gettext("a near-identical name"),
+}
+
+#: What links to a card when a hard delete is refused (CP-12).
+LINK_LABELS = {
+    "related_clients": lazy_gettext("related clients"),
+    "contacts": lazy_gettext("contacts"),
+    "curator_assignments": lazy_gettext("assignments of responsible managers"),
+    "roles": lazy_gettext("roles on the card"),
+    "messages": lazy_gettext("messages about the card"),
 }
 
 
@@ -238,6 +362,41 @@ PATTERNS: tuple[tuple[re.Pattern, str, tuple[tuple[str, Callable[[str], str]], .
      (("kind", _kind), ("key", _same))),
     (re.compile(r"^the change clashes with existing data"),
      N_("the change clashes with existing data"), ()),
+    (re.compile(r"^INN of this type has (\d+) digits$"),
+     N_("INN of this type has %(n)s digits"), (("n", _same),)),
+    (re.compile(r"^type at least (\d+) letters$"),
+     N_("type at least %(n)s letters or digits"), (("n", _same),)),
+    (re.compile(r"^not a phone number: (.*)$"), N_("not a phone number: %(value)s"),
+     (("value", _same),)),
+    (re.compile(r"^not a valid e-mail address: (.*)$"),
+     N_("not a valid e-mail address: %(value)s"), (("value", _same),)),
+    (re.compile(r"^no column gives the name"),
+     N_("no column gives the name: choose the column of the name"), ()),
+    (re.compile(r"^row (\d+): the text is not (\S+); give the file's encoding$"),
+     N_("row %(n)s: the text is not in %(encoding)s; save the file as UTF-8"),
+     (("n", _same), ("encoding", _same))),
+    (re.compile(r"^row (\d+): (.*)$"), N_("row %(n)s: %(error)s"),
+     (("n", _same), ("error", _same))),
+    (re.compile(r"^cannot read the file: (.*)$"), N_("cannot read the file: %(error)s"),
+     (("error", _same),)),
+    (re.compile(r"^not a readable XLSX workbook \((.*)\)$"),
+     N_("not a readable XLSX workbook (%(error)s)"), (("error", _same),)),
+    (re.compile(r"^the workbook is damaged: (.*)$"), N_("the workbook is damaged: %(error)s"),
+     (("error", _same),)),
+    (re.compile(r"^cannot reach the EGRUL service \((.*)\); try later$"),
+     N_("cannot reach the EGRUL service (%(reason)s); try later"), (("reason", _same),)),
+    (re.compile(r"^the EGRUL service did not answer within (\S+) seconds; try later$"),
+     N_("the EGRUL service did not answer within %(n)s seconds; try later"),
+     (("n", _same),)),
+    (re.compile(r"^the EGRUL service refused the key \(HTTP (\d+)\); check ECRM_REGISTRY_TOKEN$"),
+     N_("the EGRUL service refused the key (HTTP %(code)s); check ECRM_REGISTRY_TOKEN"),
+     (("code", _same),)),
+    (re.compile(r"^the EGRUL service is failing \(HTTP (\d+)\); try later$"),
+     N_("the EGRUL service is failing (HTTP %(code)s); try later"), (("code", _same),)),
+    (re.compile(r"^the EGRUL service rejected the request \(HTTP (\d+)\); "
+                r"check ECRM_REGISTRY_URL$"),
+     N_("the EGRUL service rejected the request (HTTP %(code)s); check ECRM_REGISTRY_URL"),
+     (("code", _same),)),
 )
 
 
@@ -255,7 +414,8 @@ def core_text(message: object) -> str:
     return gettext(text) if text else ""
 
 
-_EXACT = frozenset(CORE_MESSAGES) | frozenset(HTTP_MESSAGES)
+_EXACT = (frozenset(CORE_MESSAGES) | frozenset(HTTP_MESSAGES) | frozenset(REGISTRY_MESSAGES)
+          | frozenset(IMPORT_MESSAGES))
 
 
 def field_errors(errors: dict[str, str]) -> dict[str, str]:

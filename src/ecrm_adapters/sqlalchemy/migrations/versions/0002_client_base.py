@@ -145,12 +145,18 @@ def upgrade() -> None:
             )
     elif bind.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The operator class by the extension's schema: the database may have pg_trgm in
+        # "public" while ECRM's tables live in a schema of their own (search_path).
+        home = bind.execute(sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'")).scalar_one()
+        ops = f'"{home}".gin_trgm_ops'
         op.execute(
             "CREATE INDEX ix_counterparties_search_trgm ON counterparties "
-            "USING gin (search_text gin_trgm_ops)"
+            f"USING gin (search_text {ops})"
         )
         op.execute(
-            "CREATE INDEX ix_contacts_surname_trgm ON contacts USING gin (surname_key gin_trgm_ops)"
+            f"CREATE INDEX ix_contacts_surname_trgm ON contacts USING gin (surname_key {ops})"
         )
 
 

@@ -11,14 +11,11 @@ and of the card go to /tmp/ecrm-ui-catalog.png and /tmp/ecrm-ui-card.png."""
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import DIRECTOR_LOGIN, DIRECTOR_PASSWORD
-from tests.e2e.test_browser_login import ARGS, CHROMIUM, IN_CI
 
 pytestmark = pytest.mark.browser
 
@@ -26,40 +23,13 @@ CATALOG_SHOT = Path("/tmp/ecrm-ui-catalog.png")
 CARD_SHOT = Path("/tmp/ecrm-ui-card.png")
 
 
-@pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
-                                             headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def served(app):
-    """The app behind a real WSGI server on a free port of 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-def test_catalog_card_duplicate_search_delete_restore(chromium, served, system, director):
-    page = chromium.new_page(locale="ru-RU", viewport={"width": 1400, "height": 900})
+def test_catalog_card_duplicate_search_delete_restore(browser, live_url, system, director):
+    page = browser.new_page(locale="ru-RU", viewport={"width": 1400, "height": 900})
     page.set_default_timeout(15000)
     page.on("dialog", lambda dialog: dialog.accept())
 
     # Sign in: the start page is the counterparties page (AUTH-2).
-    page.goto(served + "/")
+    page.goto(live_url + "/")
     page.fill("input[name=login]", DIRECTOR_LOGIN)
     page.fill("input[name=password]", DIRECTOR_PASSWORD)
     page.click("button[type=submit]")
@@ -101,7 +71,7 @@ def test_catalog_card_duplicate_search_delete_restore(chromium, served, system, 
     warning = page.locator("#duplicates")
     assert "Возможные дубликаты" in warning.inner_text()
     assert "тот же телефон" in warning.inner_text()
-    assert warning.locator(f"a[href='{first_url[len(served):]}']").count() == 1
+    assert warning.locator(f"a[href='{first_url[len(live_url):]}']").count() == 1
     with page.expect_navigation():
         page.click("#save-anyway")
     assert re.search(r"/counterparties/\d+$", page.url) and page.url != first_url

@@ -5,52 +5,16 @@ on 127.0.0.1. Without that browser the test skips locally and fails in CI (CI=tr
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import DIRECTOR_LOGIN, DIRECTOR_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SCREENSHOT = Path("/tmp/ecrm-ui.png")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
-                                             headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_url(app):
-    """The app behind a real WSGI server on a free port of 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def test_login_messages_confirm_logout(browser, live_url, system, director):

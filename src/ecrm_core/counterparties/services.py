@@ -401,10 +401,11 @@ class CounterpartyService:
             if blocking and not proceed:
                 raise DuplicatesFound(candidates)
             now = self.clock.now()
-            card = uow.counterparties.add(Counterparty(
+            card = Counterparty(
                 catalog_id=catalog.id, created_at=now, created_by=actor_id, updated_at=now,
-                updated_by=actor_id, **values))
-            card.derive()
+                updated_by=actor_id, **values)
+            card.derive()  # before the INSERT: no second write, no second re-index
+            uow.counterparties.add(card)
             card.record_created(("catalog_id", *Counterparty.EDITABLE))
             if blocking:
                 card.record(ObjectChanged(subject=card.ref, changes=(FieldChange(
@@ -731,8 +732,9 @@ class CounterpartyService:
             policy = policy_for(uow, actor_id)
             card = _card(uow, counterparty_id)
             policy.require(Action.EDIT, COUNTERPARTY, chain_of(uow, card.ref))
-            contact = uow.contacts.add(Contact(counterparty_id=card.id, **values))
+            contact = Contact(counterparty_id=card.id, **values)
             contact.derive()
+            uow.contacts.add(contact)
             contact.record_created(Contact.EDITABLE)
             uow.commit()
             return contact

@@ -98,8 +98,12 @@ class FakeRepository:
         found = self.list(limit=1, **filters)
         return found[0] if found else None
 
-    def count(self, **filters):
-        return len(self.list(**filters))
+    def add_all(self, objs):
+        return [self.add(o) for o in objs]
+
+    def count(self, *, limit=None, **filters):
+        found = len(self.list(**filters))
+        return found if limit is None else min(found, limit)
 
     def delete(self, obj):
         self._uow.deleted.add((id(self._store), obj.id))

@@ -383,6 +383,27 @@ def test_search_results_are_paged_and_capped(w, monkeypatch):
         assert set(err.value.errors) == {"page"}
 
 
+def test_digit_search_pages_through_id_inn_matches_and_related_clients(w, monkeypatch):
+    """The ID hit, then the INN matches (by INN, counted up to the cap, only the page
+    loaded), then related clients of a whole INN; each card once (CP-9, CP-11)."""
+    sber = card(w, "Сбербанк", **SBER)
+    same_inn = [w.cards.register(w.d, {
+        "catalog_id": w.clients.id, "type": "legal_entity", "name": f"Филиал {i:02d}",
+        "inn": SBER["inn"], "kpp": f"7736010{i:02d}", "parent_id": sber.id}, proceed=True)
+        for i in range(25)]
+    related = [card(w, f"Дочка {i:02d}", parent_id=sber.id) for i in range(5)]
+    pages = [w.cards.search(w.d, SBER["inn"], page=n) for n in (1, 2, 3)]
+    assert [len(p.rows) for p in pages] == [20, 11, 0]
+    assert all((p.total, p.capped) == (31, False) for p in pages)
+    ids = [i for p in pages for i in found_ids(p)]
+    inn_matches = sorted([sber, *same_inn], key=lambda c: (c.inn, c.id))
+    assert ids == [c.id for c in inn_matches] + [c.id for c in related]
+    # an ID that is also an INN prefix of its own card shows once
+    monkeypatch.setattr(cp_services, "SEARCH_CAP", 10)
+    capped = w.cards.search(w.d, "77")
+    assert (capped.total, capped.capped, len(capped.rows)) == (10, True, 10)
+
+
 def test_unusual_digits_are_searched_as_text_not_crashed_on(w):
     card(w, "Альфа 222")
     assert w.cards.search(w.d, "²²²").total == 1  # NFKC folds it to "222"
@@ -427,6 +448,19 @@ def test_a_catalog_lists_20_cards_a_page_by_name(w):
         w.cards.catalog_page(w.d, w.clients.id, page="next")
     with pytest.raises(NotFound):
         w.cards.catalog_page(w.d, 999)
+
+
+def test_a_long_catalog_is_counted_only_as_far_as_the_page_links_reach(w, monkeypatch):
+    """CAT-3 at scale: the count stops at the page + 10 pages (at least SEARCH_CAP);
+    past it the list reads "more than" and the pages go on."""
+    monkeypatch.setattr(cp_services, "SEARCH_CAP", 40)
+    for i in range(300):
+        card(w, f"Клиент {i:03d}")
+    first = w.cards.catalog_page(w.d, w.clients.id)
+    assert (first.total, first.capped, first.pages) == (220, True, 11)
+    deep = w.cards.catalog_page(w.d, w.clients.id, page=11)
+    assert (deep.total, deep.capped, deep.pages) == (300, False, 15)
+    assert [r.counterparty.name for r in deep.rows][0] == "Клиент 200"
 
 
 def test_a_list_row_shows_catalog_managers_and_last_modifier(w):

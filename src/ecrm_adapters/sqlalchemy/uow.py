@@ -146,9 +146,12 @@ class SqlRepository:
         found = self.list(limit=1, **filters)
         return found[0] if found else None
 
-    def count(self, **filters):
-        stmt = self._where(select(func.count()).select_from(self.cls), filters)
-        return self.session.scalar(stmt)
+    def count(self, *, limit=None, **filters):
+        if limit is None:
+            stmt = self._where(select(func.count()).select_from(self.cls), filters)
+            return self.session.scalar(stmt)
+        inner = self._where(select(sa_inspect(self.cls).primary_key[0]), filters).limit(limit)
+        return self.session.scalar(select(func.count()).select_from(inner.subquery()))
 
     def delete(self, obj):
         self.session.delete(obj)

@@ -565,10 +565,15 @@ class CounterpartyService:
             filters: Data = {"catalog_id": catalog_id}
             if not include_deleted:
                 filters["deleted"] = False
-            total = uow.counterparties.count(**filters)
+            # Counted only as far as the page links reach (this page and the next 10,
+            # at least the first 1,000 cards): a catalog of 200,000 cards is not counted
+            # whole for each page view; beyond the count the list reads "more than".
+            reach = max(SEARCH_CAP, (page + 10) * PAGE)
+            total = uow.counterparties.count(limit=reach + 1, **filters)
             cards = uow.counterparties.list(order_by=("name", "id"), limit=PAGE,
                                             offset=(page - 1) * PAGE, **filters)
-            return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE, total=total)
+            return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE,
+                        total=min(total, reach), capped=total > reach)
 
     def search(self, actor_id: int, text: Any, page: Any = 1, include_deleted: bool = True
                ) -> Page:
@@ -606,29 +611,50 @@ class CounterpartyService:
 
     def _search_digits(self, actor_id: int, digits: str, page: int, include_deleted: bool
                        ) -> Page:
+        """Digits: the card with that ID, then the cards whose INN begins with them (by
+        INN), then — for a whole INN — the related clients of the organisations with it
+        (CP-11). Only the page's cards are loaded; the INN matches are counted up to the
+        cap (performance.md: loading 1,001 cards to count them cost most of the time)."""
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
-            found: dict[int, Counterparty] = {}
             deleted = {} if include_deleted else {"deleted": False}
+
+            def alive(card: Counterparty | None) -> bool:
+                return card is not None and (include_deleted or not card.deleted)
+
+            # The segments before and after the INN matches are small and held whole;
+            # a card found by ID or as a related client that the INN prefix also finds
+            # shows once, among the INN matches.
+            head = []
             if len(digits) <= 12:
                 by_id = uow.counterparties.get(int(digits))
-                if by_id is not None and (include_deleted or not by_id.deleted):
-                    found[by_id.id] = by_id
-            for c in uow.counterparties.list(inn__startswith=digits, order_by=("inn", "id"),
-                                             limit=SEARCH_CAP + 1, **deleted):
-                found.setdefault(c.id, c)
+                if alive(by_id) and not (by_id.inn or "").startswith(digits):
+                    head.append(by_id)
+            tail: list[Counterparty] = []
             if len(digits) in (10, 12):
                 parents = [p.id for p in uow.counterparties.list(inn=digits, limit=50)]
                 if parents:
-                    for c in uow.counterparties.list(parent_id__in=parents, limit=SEARCH_CAP,
-                                                     **deleted):
-                        found.setdefault(c.id, c)
-            cards = list(found.values())
-            capped = len(cards) > SEARCH_CAP
-            cards = cards[:SEARCH_CAP]
-            chosen = cards[(page - 1) * PAGE: page * PAGE]
+                    seen = {c.id for c in head}
+                    for c in uow.counterparties.list(parent_id__in=parents, order_by=("name", "id"),
+                                                     limit=SEARCH_CAP + 1, **deleted):
+                        if c.id not in seen and not (c.inn or "").startswith(digits):
+                            seen.add(c.id)
+                            tail.append(c)
+            matches = uow.counterparties.count(inn__startswith=digits, limit=SEARCH_CAP + 1,
+                                               **deleted)
+            total = len(head) + matches + len(tail)
+            start, stop = (page - 1) * PAGE, min(page * PAGE, SEARCH_CAP)
+            chosen = head[start:stop]
+            inn_start = max(0, start - len(head))
+            inn_stop = min(matches, stop - len(head))
+            if inn_stop > inn_start:
+                chosen += uow.counterparties.list(
+                    inn__startswith=digits, order_by=("inn", "id"), limit=inn_stop - inn_start,
+                    offset=inn_start, **deleted)
+            tail_start = max(0, start - len(head) - matches)
+            chosen += tail[tail_start:tail_start + max(0, stop - start - len(chosen))]
             return Page(rows=self._rows(uow, chosen), page=page, per_page=PAGE,
-                        total=len(cards), capped=capped)
+                        total=min(total, SEARCH_CAP), capped=total > SEARCH_CAP)
 
     def advanced_search(self, actor_id: int, data: Data, page: Any = 1) -> Page:
         """A form over the card's fields (CP-10)."""
@@ -1009,16 +1035,10 @@ class CounterpartyService:
                 # New cards wait here and are stored together (one flush) when the batch
                 # ends, or earlier when a later row of the batch may match one of them.
                 fresh: list[Counterparty] = []
-                add_all = getattr(uow.counterparties, "add_all", None)
-
                 def settle() -> None:
                     if not fresh:
                         return
-                    if add_all is not None:
-                        add_all(fresh)
-                    else:
-                        for card in fresh:
-                            uow.counterparties.add(card)
+                    uow.counterparties.add_all(fresh)
                     for card in fresh:
                         card.record_created(("catalog_id", *Counterparty.EDITABLE))
                     fresh.clear()

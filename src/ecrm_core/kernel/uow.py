@@ -36,9 +36,14 @@ class Repository(Protocol, Generic[T]):
         offset: int = 0, **filters: Any,
     ) -> list[T]: ...
 
+    def add_all(self, objs: Iterable[T]) -> list[T]:
+        """Store several new aggregates at once (bulk paths such as the import)."""
+
     def first(self, **filters: Any) -> T | None: ...
 
-    def count(self, **filters: Any) -> int: ...
+    def count(self, *, limit: int | None = None, **filters: Any) -> int:
+        """How many match; with ``limit``, counting stops there (``min(count, limit)``),
+        so a "more than N" answer costs N rows, not the whole table."""
 
     def delete(self, obj: T) -> None: ...
 

@@ -857,9 +857,8 @@ def _export_rows(fetch: Callable[[int], Any]) -> list[list[str]]:
               _("Organisation status"), _("Deletion mark"), _("Catalog"),
               _("Last changed by"), _("Queued for export to 1C")]
     rows = [header]
-    first = fetch(1)
-    pages = [first] + [fetch(n) for n in range(2, min(first.pages, EXPORT_PAGES) + 1)]
-    for listing in pages:
+    number, listing = 1, fetch(1)
+    while True:
         for row in listing.rows:
             c = row.counterparty
             rows.append([
@@ -871,7 +870,12 @@ def _export_rows(fetch: Callable[[int], Any]) -> list[list[str]]:
                 names.of("employee", row.last_modifier) if row.last_modifier else "",
                 _("yes") if c.export_1c else "",
             ])
-    return rows
+        # a long list's count reaches only a few pages ahead ("more than"): go on
+        # while the listing says there are more
+        if number >= min(listing.pages, EXPORT_PAGES):
+            return rows
+        number += 1
+        listing = fetch(number)
 
 
 def _export_response(rows: list[list[str]], fmt: str, stem: str) -> Response:

@@ -16,6 +16,7 @@ REPOS = (
     "company", "departments", "projects", "employees", "service_types", "services", "roles",
     "messages", "history", "login_sessions", "api_tokens", "login_throttles", "handled_messages",
     "catalogs", "counterparties", "contacts", "curator_assignments",
+    "task_types", "escalation_rules", "tasks", "task_escalations",
 )
 
 
@@ -31,6 +32,10 @@ def _matches(obj: Any, filters: dict[str, Any]) -> bool:
             ok = value is not None and value < expected
         elif op == "gte":
             ok = value is not None and value >= expected
+        elif op == "lte":
+            ok = value is not None and value <= expected
+        elif op == "ne":
+            ok = value != expected
         elif op == "startswith":
             ok = value is not None and str(value).startswith(str(expected))
         elif op == "in":

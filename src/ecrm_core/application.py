@@ -18,6 +18,7 @@ from ecrm_core.kernel.uow import UnitOfWorkFactory
 from ecrm_core.messages.ports import Mailer
 from ecrm_core.messages.services import MessageService
 from ecrm_core.org.services import OrgService
+from ecrm_core.tasks.services import TaskService
 
 
 @attrs.define
@@ -31,6 +32,7 @@ class Application:
     history: HistoryService
     catalogs: CatalogService
     counterparties: CounterpartyService
+    tasks: TaskService
 
     @classmethod
     def build(
@@ -41,14 +43,16 @@ class Application:
         counterparties = CounterpartyService(uow_factory, clock, search, registry, files)
         messages = MessageService(uow_factory, clock, mailer, base_url=base_url)
         messages.on_confirmation(ASSIGN_ACTION, counterparties.on_assignment_answer)
+        tasks = TaskService(uow_factory, clock, secrets)
         return cls(
             uow_factory=uow_factory,
             clock=clock,
-            org=OrgService(uow_factory, clock, hasher),
+            org=OrgService(uow_factory, clock, hasher, on_founding=(tasks.install_defaults,)),
             access=AccessService(uow_factory, clock),
             auth=AuthService(uow_factory, clock, hasher, secrets),
             messages=messages,
             history=HistoryService(uow_factory),
             catalogs=CatalogService(uow_factory, clock),
             counterparties=counterparties,
+            tasks=tasks,
         )

@@ -59,6 +59,10 @@ class SqlRepository:
                 stmt = stmt.where(column < value)
             elif op == "gte":
                 stmt = stmt.where(column >= value)
+            elif op == "lte":
+                stmt = stmt.where(column <= value)
+            elif op == "ne":
+                stmt = stmt.where(column.is_not(None) if value is None else column != value)
             elif op == "startswith":
                 # a range, not LIKE 'x%': it uses the plain b-tree index on both databases
                 prefix = str(value)

@@ -18,8 +18,10 @@ from ecrm_core.kernel.errors import Forbidden
 from ecrm_core.kernel.refs import ObjectRef
 
 A = Action
-CATALOG, COUNTERPARTY, CONTACT, CURATOR_ASSIGNMENT = (
-    "catalog", "counterparty", "contact", "curator_assignment")
+CATALOG, COUNTERPARTY, CONTACT, CURATOR_ASSIGNMENT, TASK = (
+    "catalog", "counterparty", "contact", "curator_assignment", "task")
+#: Working tasks (TASK-5, TASK-6): a task hangs under its responsible employee.
+TASK_WORK = frozenset((a, TASK) for a in (A.VIEW, A.CREATE, A.EDIT, A.DELETE))
 
 #: role -> {(action, kind of object acted on)} allowed inside the role's scope.
 PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
@@ -44,7 +46,8 @@ PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
             (A.MANAGE_SERVICES, refs.PROJECT),
         }
     ),
-    Role.SALES_MANAGEMENT: frozenset(),
+    # Heads of sales plan and check the work of the employees in their scope (TASK-6).
+    Role.SALES_MANAGEMENT: TASK_WORK,
     # CAT-2: the curator registers clients in the catalog, appoints their managers and
     # grants others the right to register; may nest catalogs inside it.
     Role.CATALOG_CURATOR: frozenset(
@@ -72,7 +75,7 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
     for kind in (
         refs.COMPANY, refs.DEPARTMENT, refs.PROJECT, refs.EMPLOYEE, refs.SERVICE_TYPE,
         refs.SERVICE, refs.ROLE_ASSIGNMENT, CATALOG, COUNTERPARTY, CONTACT,
-        CURATOR_ASSIGNMENT,
+        CURATOR_ASSIGNMENT, "task_type", "escalation_rule",
     )
 )
 
@@ -84,16 +87,20 @@ ORGANISATION = frozenset({refs.COMPANY, refs.DEPARTMENT, refs.EMPLOYEE, refs.PRO
 #: where the role applies (CP-5). A project leader's project does limit them (CP-7).
 DIRECTION_ROLES = frozenset({Role.CLIENT_MANAGER})
 
-#: What an employee may do with objects that hang under their own card (their messages).
-OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)})
+#: What an employee may do with objects that hang under their own card (their messages,
+#: their tasks).
+OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)}) | TASK_WORK
 
-#: A department head sets the personal services of the employees of the department (ORG-5).
-HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)})
+#: A head — of a department up the employee's tree, or the employee's own head — sets
+#: the employee's personal services (ORG-5) and plans and checks their tasks (TASK-6).
+HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)}
+                                                ) | TASK_WORK
 
 
 @attrs.frozen
 class ScopeNode:
-    """One link of an object's ancestry: the object and, for departments, its head."""
+    """One link of an object's ancestry: the object and, for departments and employees,
+    their head."""
 
     ref: ObjectRef
     head_id: int | None = None
@@ -131,8 +138,8 @@ def is_allowed(
     if (action, kind) in OWN and ObjectRef(refs.EMPLOYEE, actor_id) in in_chain:
         return True
     return any(
-        node.head_id == actor_id and node.ref.kind == refs.DEPARTMENT and (action, kind) in HEAD
-        for node in chain
+        node.head_id == actor_id and node.ref.kind in (refs.DEPARTMENT, refs.EMPLOYEE)
+        and (action, kind) in HEAD for node in chain
     )
 
 

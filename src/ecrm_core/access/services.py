@@ -34,6 +34,9 @@ REPOSITORIES: dict[str, str] = {
     "counterparty": "counterparties",
     "contact": "contacts",
     "curator_assignment": "curator_assignments",
+    "task": "tasks",
+    "task_type": "task_types",
+    "escalation_rule": "escalation_rules",
 }
 
 
@@ -75,6 +78,9 @@ PARENTS: dict[str, Callable] = {
     "counterparty": lambda uow, c: ObjectRef("catalog", c.catalog_id),
     "contact": lambda uow, c: ObjectRef("counterparty", c.counterparty_id),
     "curator_assignment": lambda uow, a: ObjectRef("counterparty", a.counterparty_id),
+    "task": lambda uow, task: ObjectRef(refs.EMPLOYEE, task.responsible_id),
+    "task_type": lambda uow, _obj: _company_ref(uow),
+    "escalation_rule": lambda uow, _obj: _company_ref(uow),
 }
 
 
@@ -87,7 +93,7 @@ def chain_of(uow: UnitOfWork, ref: ObjectRef) -> list[ScopeNode]:
         seen.add(current)
         obj = load(uow, current)
         chain.append(ScopeNode(current, getattr(obj, "head_id", None)
-                               if current.kind == refs.DEPARTMENT else None))
+                               if current.kind in (refs.DEPARTMENT, refs.EMPLOYEE) else None))
         parent = PARENTS.get(current.kind)
         current = parent(uow, obj) if parent else None
     return chain

@@ -21,7 +21,8 @@ class Repository(Protocol, Generic[T]):
     """Storage of one aggregate type.
 
     Filters are keyword equality tests; a suffix selects another comparison:
-    ``id__gt``, ``id__gte``, ``id__lt``, ``kind__in``, ``name__icontains``,
+    ``id__gt``, ``id__gte``, ``id__lt``, ``id__lte``, ``id__ne`` (``x__ne=None``: is set),
+    ``kind__in``, ``name__icontains``,
     ``inn__startswith``. ``order_by`` takes
     field names, ``-`` for descending.
     """
@@ -69,6 +70,10 @@ class UnitOfWork(abc.ABC):
     counterparties: Repository
     contacts: Repository
     curator_assignments: Repository
+    task_types: Repository
+    escalation_rules: Repository
+    tasks: Repository
+    task_escalations: Repository
 
     def __init__(
         self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None

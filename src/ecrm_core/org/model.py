@@ -58,7 +58,7 @@ class Employee(Aggregate):
     """A person who works in ECRM; created with a login and password (ORG-4)."""
 
     kind: ClassVar[str] = refs.EMPLOYEE
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password_hash", "calendar_token_hash"})
 
     login: str
     full_name: str
@@ -72,6 +72,10 @@ class Employee(Aggregate):
     locale: str = "ru"
     timezone: str = "Europe/Moscow"
     created_at: datetime | None = None
+    #: the page opened after signing in (AUTH-2): a path inside ECRM; "" for the default
+    home_page: str = ""
+    #: digest of the private calendar feed's token ("" when there is none)
+    calendar_token_hash: str = ""
 
     #: What the employee may change on their own card.
     SELF_EDITABLE: ClassVar[tuple[str, ...]] = ("full_name", "email", "phone", "locale", "timezone")

@@ -3,6 +3,7 @@ the unit of work, calls domain methods and commits; history follows from the eve
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
@@ -88,10 +89,13 @@ def _require_authority_over(uow: UnitOfWork, policy, employee: Employee) -> None
 
 
 class OrgService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher):
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
+                 on_founding: Iterable[Callable[[UnitOfWork], None]] = ()):
         self.uow_factory = uow_factory
         self.clock = clock
         self.hasher = hasher
+        #: Other areas' set-up of a new company (the typical tasks, …), in its unit of work.
+        self.on_founding = tuple(on_founding)
 
     # -- the Company and its first employee (ORG-1) ---------------------------------
 
@@ -116,8 +120,30 @@ class OrgService:
             )
             grant.record_created(("role", "employee_id", "scope_kind", "scope_id"))
             grant.record(grant.on_employee(RoleGranted))
+            for set_up in self.on_founding:
+                set_up(uow)
             uow.commit()
             return employee
+
+    def set_home_page(self, actor_id: int, path: Any) -> str:
+        """"Make this my home page" (AUTH-2): the page opened after signing in — a path
+        inside ECRM (``/counterparties/7/tasks``); "" returns to the default."""
+        fields = Fields()
+        value = fields.text({"home_page": path}, "home_page", max_len=500) or ""
+        if value and (not value.startswith("/") or value.startswith("//") or "\\" in value
+                      or any(ch in value for ch in "\r\n\t ")):
+            fields.errors["home_page"] = "a page of ECRM (a path starting with /)"
+        fields.check()
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id)
+            uow.employees.get(actor_id).apply_changes({"home_page": value})
+            uow.commit()
+            return value
+
+    def home_page(self, actor_id: int) -> str:
+        with self.uow_factory(readonly=True) as uow:
+            employee = uow.employees.get(actor_id)
+            return employee.home_page if employee is not None and employee.active else ""
 
     def company(self) -> Company | None:
         with self.uow_factory(readonly=True) as uow:

@@ -1,0 +1,1 @@
+"""Tasks and contacts with clients (§6.1): planned and done tasks, reminders, escalations."""

@@ -19,6 +19,7 @@ from ecrm_core.history.model import HistoryEntry
 from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
+from ecrm_core.tasks.model import EscalationRule, Task, TaskEscalation, TaskType
 
 mapper_registry = registry(metadata=t.metadata)
 _lock = threading.Lock()
@@ -43,6 +44,10 @@ MAPPED = {
     "counterparties": (Counterparty, t.counterparties),
     "contacts": (Contact, t.contacts),
     "curator_assignments": (CuratorAssignment, t.curator_assignments),
+    "task_types": (TaskType, t.task_types),
+    "escalation_rules": (EscalationRule, t.escalation_rules),
+    "tasks": (Task, t.tasks),
+    "task_escalations": (TaskEscalation, t.task_escalations),
 }
 
 

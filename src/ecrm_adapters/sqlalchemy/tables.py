@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     func,
 )
@@ -24,6 +25,7 @@ from ecrm_core.access.model import Role
 from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import ServiceState
+from ecrm_core.tasks.model import DelayUnit, EscalationTarget, TaskState
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -64,6 +66,8 @@ employees = Table(
     Column("locale", String(5), nullable=False, server_default="ru"),
     Column("timezone", String(64), nullable=False, server_default="Europe/Moscow"),
     Column("created_at", TS),
+    Column("home_page", String(500), nullable=False, server_default=""),
+    Column("calendar_token_hash", String(128), nullable=False, server_default=""),
     UniqueConstraint("login"),
     Index("ix_employees_department_id", "department_id"),
 )
@@ -257,6 +261,71 @@ curator_assignments = Table(
     Column("reason", Text, nullable=False, server_default=""),
     Column("requested_at", TS),
     Index("ix_curator_assignments_counterparty_id", "counterparty_id"),
+)
+
+# -- tasks (§6.1, TASK-1…TASK-8) ---------------------------------------------------------
+
+task_types = Table(
+    "task_types", metadata, _id(), _version(),
+    Column("name", String(100), nullable=False),
+    Column("code", String(32), nullable=False, server_default=""),
+    Column("remind_minutes", Integer),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+escalation_rules = Table(
+    "escalation_rules", metadata, _id(), _version(),
+    Column("name", String(200), nullable=False),
+    Column("delay", Integer, nullable=False),
+    Column("unit", StrEnum(DelayUnit), nullable=False),
+    Column("target", StrEnum(EscalationTarget), nullable=False),
+    Column("task_type_id", Integer, ForeignKey("task_types.id")),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+tasks = Table(
+    "tasks", metadata, _id(), _version(),
+    Column("responsible_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("task_type_id", Integer, ForeignKey("task_types.id"), nullable=False),
+    Column("state", StrEnum(TaskState), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("due_time", Time),
+    Column("due_at", TS, nullable=False),
+    Column("what", Text, nullable=False, server_default=""),
+    Column("result", Text, nullable=False, server_default=""),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id")),
+    Column("contact_id", Integer, ForeignKey("contacts.id")),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("remind_minutes", Integer),
+    Column("remind_at", TS),
+    Column("reminded_at", TS),
+    Column("done_at", TS),
+    Column("created_at", TS),
+    Column("created_by", Integer, ForeignKey("employees.id")),
+    Column("updated_at", TS),
+    Column("updated_by", Integer, ForeignKey("employees.id")),
+    # the personal Tasks tab: by employee, by deadline (planned soonest / latest first)
+    Index("ix_tasks_responsible_due", "responsible_id", "due_at", "id"),
+    # the counterparty's Tasks tab and contact history
+    Index("ix_tasks_counterparty_due", "counterparty_id", "due_at", "id"),
+    # the escalation job: planned tasks past a deadline
+    Index("ix_tasks_state_due", "state", "due_at"),
+    # the reminder job: not yet reminded, reminder time passed
+    Index("ix_tasks_reminder", "reminded_at", "remind_at"),
+    Index("ix_tasks_contact_id", "contact_id"),
+)
+
+#: One escalation sent per task, rule and deadline (TASK-7): a second copy of the job
+#: fails on the unique constraint instead of sending again.
+task_escalations = Table(
+    "task_escalations", metadata, _id(), _version(),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False),
+    Column("rule_id", Integer, ForeignKey("escalation_rules.id"), nullable=False),
+    Column("due_at", TS, nullable=False),
+    Column("recipient_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("sent_at", TS, nullable=False),
+    UniqueConstraint("task_id", "rule_id", "due_at", name="uq_task_escalations_once"),
+    Index("ix_task_escalations_rule_task", "rule_id", "task_id"),
 )
 
 #: Domain events waiting to be handed to the queue (transactional outbox).

@@ -12,7 +12,8 @@ from ecrm_adapters.sqlalchemy.engine import normalise_url
 #: Search structures the migrations make by hand (FTS5 tables, trigram indexes): not in
 #: the metadata, so schema comparisons leave them out.
 SEARCH_STRUCTURES = ("counterparty_fts", "contact_fts", "ix_counterparties_search_trgm",
-                     "ix_contacts_surname_trgm")
+                     "ix_contacts_surname_trgm", "counterparty_search",
+                     "ix_counterparty_search_trgm")
 
 
 def include_name(name, type_, parent_names) -> bool:

@@ -93,10 +93,13 @@ def database_url(request) -> str:
 
 
 def make_system(url: str, tmp_path, **kw) -> System:
+    """A bootstrapped system on ``url``. The periodic task alerts job is off (its pass
+    would be one more message on every started queue) unless ``settings`` turn it on
+    (``task_alerts_minutes``; tests/integration/test_task_alerts.py)."""
     settings = Settings.from_env(
         {"ECRM_DATA_DIR": str(tmp_path / "data"), "ECRM_DATABASE_URL": url,
          "ECRM_SECRET_KEY": "test-secret"},
-        **kw.pop("settings", {}),
+        **{"task_alerts_minutes": 0.0, **kw.pop("settings", {})},
     )
     return bootstrap(settings, hasher=kw.pop("hasher", FAST_HASHER), **kw)
 

@@ -18,11 +18,13 @@ import json
 import random
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import attrs
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from ecrm_adapters.sqlalchemy.engine import normalise_url
@@ -195,7 +197,7 @@ def steps(clients: int = CLIENTS) -> int:
     return (
         1 + len(DEPARTMENTS) + len(PROJECTS) + len(EMPLOYEES) + len(HEADS) + len(DISABLED)
         + len(ROLES) + len(SERVICE_TYPES) + len(SERVICES) + len(CLOSED_SERVICES)
-        + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients)
+        + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients) + task_steps()
     )
 
 
@@ -296,6 +298,7 @@ def build_demo(
         tick("messages")
 
     build_clients(system, people, projects, clients, progress)
+    build_tasks(system, people, projects, progress)
 
     credentials = DemoCredentials(DEMO_LOGIN, DEMO_PASSWORD)
     write_marker(system.settings, credentials)
@@ -1064,3 +1067,246 @@ def _card_ids(system: System) -> dict[tuple[str, str, str], int]:
         rows = conn.execute(select(t.counterparties.c.id, t.counterparties.c.inn,
                                    t.counterparties.c.kpp, t.counterparties.c.name))
         return {(r.inn or "", r.kpp or "", r.name): r.id for r in rows}
+
+
+# -- tasks and escalation rules (issue 4, TASK-1…TASK-7) ------------------------------------
+#
+# The employees' tasks around today: done ones with their results, planned ones that are
+# overdue (so the escalation job has something to say), due today and ahead; client tasks
+# on the counterparties each manager looks after (else on cards of the client base),
+# with a contact person when the card has one, and a few personal tasks (no
+# counterparty). Dates are working days counted from the day ``ecrm demo`` runs, in the
+# employees' zone (Novosibirsk); everything else is the same every time.
+
+#: name, delay, unit, target, typical task code (None: every type)
+ESCALATION_RULES = [
+    ("Звонок просрочен на 1 рабочий день → руководителю", 1, "working_days", "head", "call"),
+    ("Задача просрочена на 3 рабочих дня → директору", 3, "working_days", "director", None),
+]
+DEMO_TIMEZONE = "Asia/Novosibirsk"
+#: Cards of the client base lent to employees who manage none (in order, five each).
+CARD_POOL = 120
+#: Tasks per progress step.
+TASKS_PER_STEP = 10
+
+
+@attrs.frozen
+class TaskSpec:
+    login: str
+    kind: str  # typical task code
+    day: int  # working days from today (negative: past; 0: today)
+    at: str | None  # "HH:MM", or None: during the day
+    what: str
+    client: int | None = None  # which of the employee's clients; None: a personal task
+    result: str | None = None  # done, with this result; None: planned
+    by: str | None = None  # who set it (their head, the Director); None: themselves
+    project: str | None = None
+    remind: int | None = None  # minutes before, overriding the typical task's
+
+
+T = TaskSpec  # short, for the table below
+
+
+TASKS: list[TaskSpec] = [
+    # Смирнова: small businesses of Novosibirsk
+    T("a.smirnova", "call", -4, "10:00", "Уточнить, получено ли коммерческое предложение "
+      "на подключение офиса", client=0, result="Предложение получили, директор рассмотрит "
+      "на планёрке в понедельник"),
+    T("a.smirnova", "meeting", -2, "15:00", "Встреча с директором: выбор тарифа «Бизнес 100»",
+      client=0, result="Выбрали «Бизнес 100» со статическим IP, ждут договор"),
+    T("a.smirnova", "email", -1, None, "Отправить проект договора и спецификацию", client=0),
+    T("a.smirnova", "call", -2, "16:00", "Напомнить о продлении договора на интернет до "
+      "конца месяца", client=2),
+    T("a.smirnova", "call", -1, "11:30", "Перезвонить главному бухгалтеру по счёту за "
+      "подключение", client=1),
+    T("a.smirnova", "call", 0, "11:00", "Согласовать удобное время выезда монтажников",
+      client=1),
+    T("a.smirnova", "presentation", 0, "15:30", "Презентация IP-телефонии в офисе клиента",
+      client=3, remind=30),
+    T("a.smirnova", "call", 1, "10:00", "Узнать, подписан ли договор на продление", client=2),
+    T("a.smirnova", "other", 2, None, "Подготовить коммерческое предложение по "
+      "IP-телефонии для ООО «Вектор»", by="e.kuznetsova"),
+    T("a.smirnova", "other", 3, None, "Подготовить отчёт о звонках за неделю"),
+    # Попов: Сибирь и малые предприятия
+    T("m.popov", "call", -5, "11:00", "Холодный звонок: предложить выделенный канал",
+      client=0, result="Интересуются, попросили КП на канал 50 Мбит/с"),
+    T("m.popov", "email", -4, None, "Выслать КП на выделенный канал 50 Мбит/с", client=0,
+      result="КП отправлено на почту директора"),
+    T("m.popov", "call", -3, "12:00", "Узнать решение по КП на выделенный канал", client=0),
+    T("m.popov", "meeting", -1, "14:00", "Подписание договора в офисе клиента", client=1),
+    T("m.popov", "call", 0, "09:30", "Поздравить с открытием нового офиса, предложить "
+      "подключение", client=2),
+    T("m.popov", "call", 2, "14:00", "Уточнить количество рабочих мест для телефонии",
+      client=1),
+    T("m.popov", "meeting", 4, "11:00", "Обсуждение резервного канала связи", client=3),
+    # Васильева: Москва и Санкт-Петербург, частные лица
+    T("e.vasilieva", "call", -6, "12:30", "Выяснить, кто отвечает за связь в московском "
+      "офисе", client=0, result="Ответственный — ИТ-директор, договорились о встрече"),
+    T("e.vasilieva", "call", -3, "17:00", "Перезвонить ИТ-директору по условиям подключения",
+      client=0),
+    T("e.vasilieva", "presentation", 0, "12:00", "Презентация облачной АТС для "
+      "руководителей филиалов", client=1, remind=60),
+    T("e.vasilieva", "email", 1, None, "Отправить сравнение тарифов для филиалов", client=1),
+    T("e.vasilieva", "call", 3, "10:30", "Напомнить о пробном периоде облачной АТС",
+      client=2),
+    # Фёдоров
+    T("i.fedorov", "call", -2, "15:00", "Сообщить о плановых работах на линии", client=0,
+      result="Предупредил, клиент просит проводить работы после 20:00"),
+    T("i.fedorov", "call", -1, "10:00", "Уточнить реквизиты для нового договора", client=1),
+    T("i.fedorov", "call", 0, "17:00", "Перезвонить по заявке на увеличение скорости",
+      client=0),
+    T("i.fedorov", "meeting", 1, "13:00", "Встреча с управляющим торгового центра", client=2),
+    # Михайлова: ключевые клиенты, направление «Интернет для бизнеса»
+    T("n.mikhailova", "meeting", -7, "11:00", "Квартальная встреча с ИТ-директором сети",
+      client=0, project="internet", result="Сеть открывает 4 магазина, нужны каналы к "
+      "концу квартала"),
+    T("n.mikhailova", "presentation", -3, "14:00", "Презентация резервирования каналов для "
+      "филиалов", client=0, project="internet", result="Понравился вариант с LTE-резервом, "
+      "ждут расчёт стоимости"),
+    T("n.mikhailova", "call", -2, "10:30", "Согласовать график подключения новых филиалов",
+      client=0, project="internet"),
+    T("n.mikhailova", "meeting", 0, "14:00", "Согласование договора на подключение четырёх "
+      "магазинов", client=0, project="internet", remind=120),
+    T("n.mikhailova", "email", 1, None, "Выслать акт сверки за квартал", client=1),
+    T("n.mikhailova", "call", 5, "11:00", "Уточнить сроки открытия магазинов", client=0,
+      project="internet"),
+    # Козлов
+    T("a.kozlov", "call", -8, "16:00", "Согласовать доступ на объект для монтажников",
+      client=0),
+    T("a.kozlov", "email", -2, None, "Отправить регламент технической поддержки", client=1,
+      result="Отправлено, получение подтвердили"),
+    T("a.kozlov", "meeting", 0, "10:30", "Встреча по видеонаблюдению на складе", client=1,
+      project="cctv"),
+    T("a.kozlov", "call", 1, "15:00", "Обсудить облачное хранение архива видеонаблюдения",
+      client=2, project="cloud"),
+    # руководители
+    T("e.kuznetsova", "call", -1, "12:00", "Разговор с директором ключевого клиента о "
+      "скидке", client=0, result="Согласовали скидку 10 % при договоре на 24 месяца"),
+    T("e.kuznetsova", "meeting", 0, "09:00", "Планёрка отдела продаж"),
+    T("e.kuznetsova", "other", 1, None, "Подготовить план продаж на следующий месяц"),
+    T("e.kuznetsova", "other", 2, None, "Согласовать бюджет участия в отраслевой выставке",
+      by="director"),
+    T("d.morozov", "meeting", -1, "11:00", "Переговоры о продлении договора", client=0,
+      result="Продление на 2 года, клиент просит пересмотреть цену канала"),
+    T("d.morozov", "call", 0, "16:00", "Обсудить новую цену канала с коммерческим "
+      "директором клиента", client=0),
+    T("d.morozov", "meeting", 3, "10:00", "Встреча с руководством федеральной сети", client=1),
+    T("t.belova", "other", 0, None, "Проверить выполнение плана продаж по отделам"),
+    T("t.belova", "meeting", 2, "15:00", "Встреча с генеральным директором ключевого "
+      "клиента", client=0),
+    T("director", "meeting", -1, "10:00", "Совещание руководителей отделов",
+      result="Утверждены планы отделов на месяц"),
+    T("director", "other", 1, None, "Утвердить график дежурств технической поддержки на "
+      "праздничные дни"),
+    # техническая поддержка, монтаж, бухгалтерия
+    T("s.volkov", "other", 0, None, "Проверить отчёт о заявках за неделю"),
+    T("p.egorov", "meeting", -1, "13:00", "Выезд на объект: диагностика канала связи",
+      client=0),
+    T("p.egorov", "other", 0, None, "Обновить инструкцию по настройке роутеров"),
+    T("m.pavlova", "call", -2, "10:00", "Проверить качество связи после замены "
+      "оборудования", client=0, result="Связь стабильна, жалоб нет"),
+    T("m.pavlova", "call", 0, "14:30", "Согласовать время замены оборудования", client=1),
+    T("r.stepanov", "meeting", 1, "11:00", "Обследование помещения перед подключением",
+      client=0),
+    T("a.lebedev", "meeting", 0, "13:00", "Монтаж камер видеонаблюдения на складе",
+      client=0, project="cctv"),
+    T("v.nikolaev", "meeting", 1, "09:00", "Прокладка кабеля в новом офисе клиента",
+      client=0),
+    T("e.orlov", "meeting", -1, "10:00", "Монтаж оборудования в серверной", client=0,
+      result="Оборудование смонтировано, акт подписан"),
+    T("i.kovalev", "meeting", 2, "14:00", "Согласование запуска виртуальных серверов",
+      client=0, project="cloud"),
+    T("i.kovalev", "other", -1, None, "Подготовить план работ по проекту видеонаблюдения",
+      result="План отправлен руководителю"),
+    T("o.novikova", "email", -2, None, "Отправить акт сверки за квартал", client=0),
+    T("i.zakharova", "call", -3, "11:00", "Напомнить о задолженности по счёту за прошлый "
+      "месяц", client=0),
+    T("i.zakharova", "email", 0, None, "Подготовить и отправить счета за услуги связи"),
+]
+
+
+def task_steps() -> int:
+    """How many times ``build_tasks`` calls its ``progress`` callback."""
+    return 1 + -(-len(TASKS) // TASKS_PER_STEP)
+
+
+def workday(today: date, days: int) -> date:
+    """``days`` working days (Mon–Fri) from ``today``; 0 is today itself."""
+    step = 1 if days > 0 else -1
+    day, left = today, abs(days)
+    while left:
+        day += timedelta(days=step)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def build_tasks(system: System, people: dict[str, int], projects: dict[str, int],
+                progress: Callable[[str], None] | None = None) -> None:
+    """The escalation rules and the employees' tasks, through the use cases."""
+    app = system.app
+    tick = progress or (lambda _label: None)
+    me = people[DIRECTOR[0]]
+    types = {k.code: k.id for k in app.tasks.task_types(me)}
+    for name, delay, unit, target, code in ESCALATION_RULES:
+        app.tasks.create_escalation_rule(me, {
+            "name": name, "delay": delay, "unit": unit, "target": target,
+            "task_type_id": types[code] if code else None})
+    tick("escalation rules")
+
+    clients, contacts = _clients(system, people)
+    today = app.clock.now().astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
+    for n, spec in enumerate(TASKS, 1):
+        data: dict = {"task_type_id": types[spec.kind], "responsible_id": people[spec.login],
+                      "due_date": workday(today, spec.day).isoformat(), "what": spec.what}
+        if spec.at:
+            data["due_time"] = spec.at
+        if spec.result is not None:
+            data.update(state="done", result=spec.result)
+        if spec.project:
+            data["project_id"] = projects[spec.project]
+        if spec.remind is not None:
+            data["remind_minutes"] = spec.remind
+        if spec.client is not None:
+            own = clients.get(spec.login, [])
+            if not own:
+                continue  # a demo without a client base (--clients 0)
+            card = own[spec.client % len(own)]
+            data["counterparty_id"] = card
+            if card in contacts:
+                data["contact_id"] = contacts[card]
+        app.tasks.create(people[spec.by or spec.login], data)
+        if n % TASKS_PER_STEP == 0 or n == len(TASKS):
+            tick("tasks")
+
+
+def _clients(system: System, people: dict[str, int]
+             ) -> tuple[dict[str, list[int]], dict[int, int]]:
+    """Login -> the cards the employee is client manager of, then five cards of the
+    client base lent to them; card -> its first contact person."""
+    from ecrm_adapters.sqlalchemy import tables as t
+
+    c, r = t.counterparties, t.role_assignments
+    with system.engine.connect() as conn:
+        managed = conn.execute(
+            select(r.c.employee_id, r.c.scope_id)
+            .where(r.c.role == Role.CLIENT_MANAGER, r.c.scope_kind == "counterparty")
+            .order_by(r.c.scope_id)).all()
+        pool = list(conn.execute(
+            select(c.c.id).where(c.c.deleted.is_(False), c.c.status == "active",
+                                 c.c.parent_id.is_(None))
+            .order_by(c.c.id).limit(CARD_POOL)).scalars())
+        first_contacts = conn.execute(
+            select(t.contacts.c.counterparty_id, func.min(t.contacts.c.id))
+            .group_by(t.contacts.c.counterparty_id)).all()
+    by_id = {v: k for k, v in people.items()}
+    clients: dict[str, list[int]] = {}
+    for employee_id, card in managed:
+        login = by_id.get(employee_id)
+        if login and card not in clients.setdefault(login, []):
+            clients[login].append(card)
+    logins = sorted({spec.login for spec in TASKS})
+    for i, login in enumerate(logins):
+        lent = pool[i * 5 % len(pool):][:5] if pool else []
+        clients.setdefault(login, []).extend(x for x in lent if x not in clients[login])
+    return clients, dict(first_contacts)

@@ -43,6 +43,9 @@ class Settings:
     registry_timeout: float = 5.0
     #: Hours between passes of the periodic status re-check (0: never).
     registry_recheck_hours: float = 24.0
+    #: Minutes between passes of the task alerts job — reminders and escalations
+    #: (TASK-7); 0: the periodic job never runs (``ecrm tasks escalate`` still does).
+    task_alerts_minutes: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -68,6 +71,7 @@ class Settings:
             registry_timeout=_positive(env, "ECRM_REGISTRY_TIMEOUT", 5.0),
             registry_recheck_hours=_positive(env, "ECRM_REGISTRY_RECHECK_HOURS", 24.0,
                                              zero=True),
+            task_alerts_minutes=_positive(env, "ECRM_TASK_ALERTS_MINUTES", 5.0, zero=True),
         )
         values.update(overrides)
         return cls(**values)
@@ -95,7 +99,8 @@ class Settings:
 
 
 def _positive(env: dict[str, str], name: str, default: float, zero: bool = False) -> float:
-    """A number of seconds or hours from ``env``; a clear error for anything else."""
+    """A number of seconds, minutes or hours from ``env``; a clear error for anything
+    else."""
     raw = (env.get(name) or "").strip()
     if not raw:
         return default

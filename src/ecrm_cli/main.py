@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import data_import, people, run, setup
+from ecrm_cli import data_import, people, run, setup, tasks
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -36,3 +36,4 @@ cli.add_command(people.tokens)
 cli.add_command(run.serve)
 cli.add_command(run.worker)
 cli.add_command(data_import.import_group)
+cli.add_command(tasks.tasks)

@@ -47,7 +47,8 @@ class Application:
         return cls(
             uow_factory=uow_factory,
             clock=clock,
-            org=OrgService(uow_factory, clock, hasher, on_founding=(tasks.install_defaults,)),
+            org=OrgService(uow_factory, clock, hasher, on_founding=(tasks.install_defaults,),
+                           on_zone_change=(tasks.follow_zone,)),
             access=AccessService(uow_factory, clock),
             auth=AuthService(uow_factory, clock, hasher, secrets),
             messages=messages,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from ecrm_adapters import demo
+from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_adapters.sqlalchemy.engine import normalise_url
 from ecrm_core.access.model import Role
 from ecrm_core.kernel import refs
@@ -34,6 +36,8 @@ def _counts(ecrm: Ecrm) -> dict:
                                     *(e.ref for e in employees)]
                     for s in app.org.services_of(me, owner)]
         inbox = app.messages.inbox(me)
+        with system.engine.connect() as conn:
+            tasks = conn.execute(select(t.tasks)).mappings().all()
         return {
             "company": app.org.company().name,
             "director": director.login,
@@ -56,6 +60,16 @@ def _counts(ecrm: Ecrm) -> dict:
             "emails": all(e.email.endswith("@example.ru") for e in employees),
             "history": len(app.history.of(me, ObjectRef(refs.EMPLOYEE, me))),
             "phone": app.org.employee_by_login("e.kuznetsova").phone,
+            # issue 4: tasks and escalation rules (the dates follow the day of the build)
+            "tasks": len(tasks),
+            "done": sum(r["state"] == "done" and bool(r["result"]) for r in tasks),
+            "client_tasks": sum(r["counterparty_id"] is not None for r in tasks),
+            "with_contact": sum(r["contact_id"] is not None for r in tasks) > 0,
+            "set_by_others": sum(r["created_by"] != r["responsible_id"] for r in tasks),
+            "with_direction": sum(r["project_id"] is not None for r in tasks),
+            "responsibles": len({r["responsible_id"] for r in tasks}),
+            "escalation_rules": sorted((r.name, r.target.value)
+                                       for r in app.tasks.escalation_rules(me)),
         }
     finally:
         system.close()
@@ -81,6 +95,17 @@ EXPECTED = {
     "owner_kinds": ["department", "employee", "project"],
     "director_inbox": sorted(k.value for k in MessageKind),
     "emails": True,
+    "tasks": 61,
+    "done": 15,
+    "client_tasks": 49,
+    "with_contact": True,
+    "set_by_others": 2,
+    "with_direction": 9,
+    "responsibles": 20,
+    "escalation_rules": [
+        ("Задача просрочена на 3 рабочих дня → директору", "director"),
+        ("Звонок просрочен на 1 рабочий день → руководителю", "head"),
+    ],
 }
 
 
@@ -106,6 +131,58 @@ def test_the_demo_password_signs_in(ecrm):
                                                                      demo.DEMO_PASSWORD)
     finally:
         system.close()
+
+
+def test_the_demo_tasks_lie_around_today_and_some_are_escalated(ecrm):
+    """Issue 4: overdue, today's and future planned tasks, done ones with results;
+    the escalation rules have something to say (`ecrm tasks escalate --dry-run`), and
+    the run sends it once."""
+    ecrm("demo")
+    system = ecrm.system()
+    try:
+        app = system.app
+        me = app.access.directors()[0].id
+        smirnova = app.org.employee_by_login("a.smirnova").id
+
+        def count(**filters):
+            return app.tasks.of_employee(me, smirnova, filters).total
+
+        # the day the demo was built on: its "today" tasks are due then
+        today = next(t.due_date for t in app.tasks.of_employee(
+            me, smirnova, {"state": "planned"}).rows if t.what.startswith("Согласовать удобное"))
+        assert count(state="overdue") >= 3
+        assert count(state="planned", date_from=today.isoformat(),
+                     date_to=today.isoformat()) == 2
+        assert count(state="planned", date_from=(today + timedelta(days=1)).isoformat()) == 3
+        assert count(state="done") == 2
+        assert count(section="employee") == 2  # personal tasks
+        [late_call] = [t for t in app.tasks.of_employee(me, smirnova, {"state": "overdue"},
+                                                        ).rows
+                       if t.what.startswith("Напомнить о продлении")]
+    finally:
+        system.close()
+
+    dry = ecrm("tasks", "escalate", "--dry-run").stdout
+    listed = [line for line in dry.splitlines()[1:-1] if line.strip()]
+    assert any(line.startswith(f"{late_call.id} ") and "Кузнецова Елена Александровна" in line
+               and "Звонок просрочен на 1 рабочий день → руководителю" in line
+               for line in listed), dry
+    assert f"Sent {len(listed)} escalation(s)" in ecrm("tasks", "escalate").stdout
+    assert ecrm("tasks", "escalate", "--dry-run").stdout.strip() == "Nothing to escalate now."
+    system = ecrm.system()
+    try:
+        me = system.app.access.directors()[0].id
+        assert any(e.action == "TaskEscalated"
+                   for e in system.app.history.of(me, late_call.ref))
+    finally:
+        system.close()
+
+
+def test_the_demo_without_a_client_base_has_personal_tasks_only(ecrm):
+    ecrm("demo", "--clients", "0")
+    counts = _counts(ecrm)
+    assert counts["client_tasks"] == 0
+    assert counts["tasks"] == len([s for s in demo.TASKS if s.client is None])
 
 
 def test_demo_refuses_an_initialised_database_without_force(initialised):

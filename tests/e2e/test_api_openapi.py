@@ -12,6 +12,7 @@ from ecrm_web.api.openapi import document
 from tests.e2e import api_support
 from tests.e2e.api_support import PREFIX, Api, build_org, doc_path
 from tests.e2e.clients_support import happy_run_clients
+from tests.e2e.tasks_support import happy_run_tasks
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -62,7 +63,7 @@ def test_the_named_component_schemas_exist():
     schemas = document()["components"]["schemas"]
     for name in ("Employee", "Department", "Project", "ServiceType", "Service",
                  "RoleAssignment", "Message", "HistoryEntry", "ApiToken", "Error",
-                 "ValidationError"):
+                 "ValidationError", "Task", "TaskPage", "TaskType", "EscalationRule"):
         assert name in schemas
     schemes = document()["components"]["securitySchemes"]
     assert schemes["bearer"]["scheme"] == "bearer"
@@ -165,6 +166,7 @@ def test_a_happy_run_of_every_operation_matches_the_document(app, org, system):
     assert boss.delete(f"/tokens/{token['id']}").status_code == 204
 
     happy_run_clients(app, org)  # catalogs, counterparties, contacts (issue 3)
+    happy_run_tasks(app, org)  # tasks, typical tasks, escalation rules (issue 4)
 
     answered = {(path, method) for path, method, status in api_support.SEEN
                 if 200 <= status < 300}

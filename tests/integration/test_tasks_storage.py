@@ -57,3 +57,16 @@ def test_an_escalation_is_recorded_once_per_task_rule_and_deadline(world):
                                                 due_at=task.due_at, recipient_id=director.id,
                                                 sent_at=now))
         uow.commit()
+
+
+def test_a_rule_that_fired_can_be_deleted(world):
+    system, director = world
+    app = system.app
+    kind = app.tasks.task_types(director.id)[0]
+    app.tasks.create(director.id, {"task_type_id": kind.id, "due_date": "2020-03-03"})
+    rule = app.tasks.create_escalation_rule(director.id, {"name": "r", "delay": 0,
+                                                          "unit": "hours",
+                                                          "target": "responsible"})
+    assert app.tasks.escalate().escalations == 1
+    app.tasks.delete_escalation_rule(director.id, rule.id)
+    assert app.tasks.escalation_rules(director.id) == []

@@ -320,3 +320,23 @@ def test_the_summary_counts_today_and_overdue(w):
     plan(w, w.mgr.id, due_date="2026-03-03")
     summary = w.tasks.summary(w.mgr.id, w.mgr.id)
     assert (summary.today_count, summary.overdue_count) == (1, 1)
+
+
+def test_deadlines_follow_the_employee_to_a_new_time_zone(w):
+    """Due day and time are the employee's local ones: a move from Omsk to Moscow moves
+    the deadline of planned tasks (done ones keep theirs)."""
+    planned = plan(w, w.mgr.id, due_date="2026-03-03", due_time="15:30")
+    done = plan(w, w.mgr.id, due_date="2026-03-01", state="done")
+    w.app.org.update_employee(w.d, w.mgr.id, {"timezone": "Europe/Moscow"})
+    assert w.tasks.get(w.mgr.id, planned.id).due_at == datetime(2026, 3, 3, 12, 30, tzinfo=UTC)
+    assert w.tasks.get(w.mgr.id, done.id).due_at == done.due_at
+
+
+def test_a_deleted_escalation_rule_takes_its_records_not_the_history(w):
+    rule = w.tasks.create_escalation_rule(w.d, {"name": "Сразу", "delay": 0, "unit": "hours",
+                                                "target": "head"})
+    task = plan(w, w.mgr.id, due_date="2026-03-01")
+    assert w.tasks.escalate().escalations == 1
+    w.tasks.delete_escalation_rule(w.d, rule.id)
+    assert w.storage.stores["task_escalations"] == {}
+    assert any(e.action == "TaskEscalated" for e in w.app.history.of(w.d, task.ref))

@@ -16,7 +16,12 @@ import attrs
 import dramatiq
 
 from ecrm_adapters.queue.relay import delivery_key
-from ecrm_adapters.queue.schedule import RECHECK_REGISTRY, RegistryRecheck
+from ecrm_adapters.queue.schedule import (
+    RECHECK_REGISTRY,
+    RUN_TASK_ALERTS,
+    PeriodicJob,
+    periodic_jobs,
+)
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -59,31 +64,42 @@ ROUTES: dict[str, Route] = {
 
 
 def register_actors(
-    broker: dramatiq.Broker, system: System, queue_name: str = QUEUE
+    broker: dramatiq.Broker, system: System, queue_name: str = QUEUE,
+    jobs: list[PeriodicJob] | None = None,
 ) -> dict[str, dramatiq.Actor]:
-    """Declare ECRM's actors on ``broker``; they call ``system.app``'s services."""
+    """Declare ECRM's actors on ``broker``; they call ``system.app``'s services. ``jobs``:
+    the periodic jobs whose steps the actors run (default: ``periodic_jobs``)."""
+    steps = {job.actor_name: job for job in (
+        jobs if jobs is not None else periodic_jobs(system, broker))}
 
     def deliver_message_email(outbox_id: int, message_id: int) -> None:
         """MSG-2: e-mail one system message to its recipient (if they have an address
         and mail is configured). Idempotent through the delivery key."""
         system.app.messages.deliver_by_email(int(message_id), delivery_key(int(outbox_id)))
 
-    recheck = RegistryRecheck(system, broker)
-
     def recheck_registry(after_id: int, holder: str) -> None:
         """CP-2: one batch of the periodic EGRUL status re-check, then the next batch
         (docs/queue.md, "Periodic jobs"). Raises while the register is unavailable, so
         the retries wait it out; a stale or duplicate message does nothing."""
-        recheck.run_batch(int(after_id), str(holder))
+        steps[RECHECK_REGISTRY].run(int(after_id), str(holder))
+
+    def run_task_alerts(cursor: int, holder: str) -> None:
+        """TASK-7: one pass of the task alerts job — due reminders, then escalations
+        (docs/queue.md, "Periodic jobs"). A stale or duplicate message does nothing; a
+        failed pass is not retried (the next one does its work)."""
+        steps[RUN_TASK_ALERTS].run(int(cursor), str(holder))
 
     actors = [
         dramatiq.actor(
             deliver_message_email, broker=broker, actor_name=DELIVER_MESSAGE_EMAIL,
             queue_name=queue_name, **RETRY_OPTIONS,
         ),
-        dramatiq.actor(
-            recheck_registry, broker=broker, actor_name=RECHECK_REGISTRY,
-            queue_name=queue_name, **RETRY_OPTIONS,
-        ),
     ]
+    for name, fn in ((RECHECK_REGISTRY, recheck_registry), (RUN_TASK_ALERTS, run_task_alerts)):
+        job = steps.get(name)
+        if job is not None:
+            actors.append(dramatiq.actor(
+                fn, broker=broker, actor_name=name, queue_name=queue_name,
+                **{**RETRY_OPTIONS, **job.actor_options},
+            ))
     return {actor.actor_name: actor for actor in actors}

@@ -26,7 +26,7 @@ from dramatiq.errors import QueueJoinTimeout
 from ecrm_adapters.queue.actors import QUEUE, ROUTES, Route, register_actors
 from ecrm_adapters.queue.brokers import make_broker
 from ecrm_adapters.queue.relay import OutboxRelay
-from ecrm_adapters.queue.schedule import RegistryRecheck, Scheduler
+from ecrm_adapters.queue.schedule import Scheduler, periodic_jobs
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -57,10 +57,12 @@ class QueueRuntime:
         self.queue_name = queue_name
         self.interval = float(system.settings.relay_interval if interval is None else interval)
         self.batch = batch
-        self.actors = register_actors(broker, system, queue_name)
+        #: Periodic jobs (the EGRUL status re-check, the task alerts): their actors run
+        #: the steps, the scheduler — looked at from the relay loop — starts the passes.
+        self.jobs = periodic_jobs(system, broker)
+        self.actors = register_actors(broker, system, queue_name, self.jobs)
         self.relay = OutboxRelay(system.engine, broker, routes, now=lambda: system.app.clock.now())
-        #: Periodic jobs (the EGRUL status re-check), looked at from the relay loop.
-        self.scheduler = Scheduler([RegistryRecheck(system, broker)])
+        self.scheduler = Scheduler(self.jobs)
         self.worker: dramatiq.Worker | None = None
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()

@@ -1,15 +1,21 @@
-"""Periodic jobs through the queue: the EGRUL status re-check (CP-2).
+"""Periodic jobs through the queue: the EGRUL status re-check (CP-2) and the task
+alerts — reminders and escalations (TASK-7).
 
-A pass over the active counterparties is a chain of ``recheck_registry(after_id,
-holder)`` messages: each handles one batch (``CounterpartyService.recheck_statuses``)
-and enqueues the next, until the service says the end is reached. The ``Scheduler``
-(run by ``QueueRuntime``'s relay loop in every web and worker process) enqueues the
-first batch every ``ECRM_REGISTRY_RECHECK_HOURS`` when ``ECRM_REGISTRY_TOKEN`` is set.
+Every job is a ``PeriodicJob``: the ``Scheduler`` (run by ``QueueRuntime``'s relay loop
+in every web and worker process) starts a pass when it is due by enqueueing its first
+message; a pass is a chain of messages to the job's actor, each doing one ``step`` and
+enqueueing the next until the step says the end is reached.
+
+- ``RegistryRecheck``: ``recheck_registry(after_id, holder)`` handles one batch of cards
+  (``CounterpartyService.recheck_statuses``), every ``ECRM_REGISTRY_RECHECK_HOURS``
+  when ``ECRM_REGISTRY_TOKEN`` is set.
+- ``TaskAlerts``: ``run_task_alerts(cursor, holder)`` is the whole pass
+  (``TaskService.run_alerts``), every ``ECRM_TASK_ALERTS_MINUTES``.
 
 One pass at a time, however many processes: a pass holds the job's row in
 ``job_leases`` (``holder`` until ``lease_until``). Taking it is one conditional
 ``UPDATE`` — the database lets exactly one process win, on SQLite and PostgreSQL — and
-every batch renews it. A message whose holder or cursor no longer matches the row (a
+every message renews it. A message whose holder or cursor no longer matches the row (a
 duplicate delivery, a pass taken over) does nothing. A pass whose messages were lost
 (the process died, retries ran out) leaves a lease that runs out; the next scheduler
 look takes it over and goes on from the row's ``cursor``.
@@ -21,9 +27,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import dramatiq
 from sqlalchemy import and_, insert, or_, select, update
@@ -39,12 +46,18 @@ log = logging.getLogger(__name__)
 
 RECHECK_REGISTRY = "recheck_registry"
 RECHECK_JOB = "registry_recheck"
+RUN_TASK_ALERTS = "run_task_alerts"
+TASK_ALERTS_JOB = "task_alerts"
 #: Cards per message. With ECRM_REGISTRY_TIMEOUT's default of 5 s a batch stays far
 #: below the actor's time limit even when the register is slow.
 RECHECK_BATCH = 20
 #: How long a pass owns the job without a sign of life. Longer than the longest retry
 #: backoff of an actor (one hour), so a pass waiting out a register outage keeps it.
 LEASE = timedelta(hours=2)
+#: A task alerts pass is cut off after this long (in ``ecrm worker`` processes), well
+#: before its lease runs out, so no second pass starts while one still runs.
+ALERTS_TIME_LIMIT_MS = 30 * 60 * 1000
+ALERTS_LEASE = timedelta(hours=1)
 #: Seconds between the scheduler's looks at the job table.
 CHECK_EVERY = 60.0
 
@@ -108,7 +121,7 @@ class JobLeases:
         if taken.rowcount != 1:
             return None
         if row.holder is not None:
-            log.warning("the %s pass of %s stopped answering; %s takes it over at id %s",
+            log.warning("the %s pass of %s stopped answering; %s takes it over at cursor %s",
                         name, row.holder, holder, cursor)
         return cursor
 
@@ -148,66 +161,212 @@ class JobLeases:
         return done.rowcount == 1
 
 
-class RegistryRecheck:
-    """The EGRUL status re-check as a chain of queue messages (CP-2)."""
+class JobBusy(Exception):
+    """A pass of the job is running (or queued) elsewhere: ``PeriodicJob.held`` refused.
+    ``until``: when its lease runs out unless renewed."""
 
-    def __init__(self, system: System, broker: dramatiq.Broker, batch: int | None = None
-                 ) -> None:
+    def __init__(self, name: str, holder: str | None, until: datetime | None = None) -> None:
+        super().__init__(f"a pass of the {name} job is running ({holder or 'unknown'})")
+        self.name = name
+        self.holder = holder
+        self.until = until
+
+
+class PeriodicJob:
+    """A job the ``Scheduler`` starts every ``every``, one pass at a time, however many
+    processes look: the pass holds the job's ``job_leases`` row (``name``).
+
+    A pass is a chain of messages to the actor ``actor_name`` with the keywords
+    ``<cursor_argument>`` and ``holder``. Each message ``claim``s its step (the row must
+    still name its holder and cursor, else the message is stale or a duplicate and does
+    nothing), does the ``step`` from its cursor and either enqueues the next message
+    (``step`` returned the next cursor) or frees the job (``step`` returned 0).
+    Subclasses name the job and say how often it runs and what a step does."""
+
+    #: The job's row in ``job_leases``.
+    name: ClassVar[str]
+    #: The actor that runs one step of a pass.
+    actor_name: ClassVar[str]
+    #: The keyword the actor takes the cursor by.
+    cursor_argument: ClassVar[str] = "cursor"
+    #: How long a pass owns the job without a sign of life.
+    lease: ClassVar[timedelta] = LEASE
+    #: Options of the job's actor, over the queue's default retry options.
+    actor_options: ClassVar[dict[str, Any]] = {}
+    #: Shown in logs and errors.
+    title: ClassVar[str] = "periodic job"
+
+    def __init__(self, system: System, broker: dramatiq.Broker) -> None:
         self.system = system
         self.broker = broker
-        self.batch = batch or RECHECK_BATCH
-        self.leases = JobLeases(system.engine, lambda: system.app.clock.now())
+        self.leases = JobLeases(system.engine, lambda: system.app.clock.now(), self.lease)
+
+    # -- what a subclass says ------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """Can the job run at all (even when forced)? E.g. it needs a setting."""
+        return True
+
+    @property
+    def every(self) -> timedelta | None:
+        """Time between passes; None: the periodic runs are turned off."""
+        raise NotImplementedError
+
+    def step(self, cursor: int) -> int:
+        """Do the work of one message from ``cursor``; the next cursor, or 0 at the end.
+        Raising leaves the step to the queue's retries (the lease stays with the pass)."""
+        raise NotImplementedError
+
+    # -- the shared machinery --------------------------------------------------------------
 
     @property
     def enabled(self) -> bool:
-        settings = self.system.settings
-        return settings.registry_configured and settings.registry_recheck_hours > 0
+        return self.available and self.every is not None
 
     def start(self, *, force: bool = False) -> str | None:
         """Begin (or take over) a pass when it is due and nobody runs one; the pass's
         holder, or None. ``force``: do not wait for the interval (still one at a time)."""
-        settings = self.system.settings
-        if not settings.registry_configured or not (self.enabled or force):
+        if not self.available or not (self.enabled or force):
             return None
-        every = timedelta(hours=settings.registry_recheck_hours or 24)
-        before = self.leases.state(RECHECK_JOB)
+        before = self.leases.state(self.name)
         holder = new_holder()
-        cursor = self.leases.take(RECHECK_JOB, holder, every, force=force)
+        cursor = self.leases.take(self.name, holder, self.every or timedelta(0), force=force)
         if cursor is None:
             return None
         try:
             self._send(cursor, holder)
         except Exception:
-            log.warning("could not enqueue the EGRUL re-check; trying again later",
+            log.warning("could not enqueue the %s; trying again later", self.title,
                         exc_info=True)
-            self.leases.give_up(RECHECK_JOB, holder, before)
+            self.leases.give_up(self.name, holder, before)
             return None
-        log.info("EGRUL status re-check %s from id %s", holder, cursor)
+        log.info("%s %s from %s", self.title, holder, cursor)
         return holder
 
-    def run_batch(self, after_id: int, holder: str) -> None:
-        """One message of a pass: a batch of cards, then the next message. Raises
-        (so the queue retries it later) when the register is unavailable."""
-        if not self.leases.renew(RECHECK_JOB, holder, after_id):
-            log.info("EGRUL re-check message %s@%s is stale; ignored", holder, after_id)
+    def run(self, cursor: int, holder: str) -> None:
+        """One message of a pass (the actor calls it)."""
+        at = self.claim(cursor, holder)
+        if at is None:
+            log.info("%s message %s@%s is stale; ignored", self.title, holder, cursor)
             return
-        last, changed = self.system.app.counterparties.recheck_statuses(after_id, self.batch)
+        following = self.step(cursor)
+        if not following:
+            self.leases.finish(self.name, holder, at)
+            log.info("%s %s finished", self.title, holder)
+        elif self.leases.advance(self.name, holder, at, following):
+            self._send(following, holder)
+
+    def claim(self, cursor: int, holder: str) -> int | None:
+        """Is the message the pass's current one? Renews the lease; the cursor the row
+        holds now, or None (stale or duplicate)."""
+        return cursor if self.leases.renew(self.name, holder, cursor) else None
+
+    @contextmanager
+    def held(self) -> Iterator[str]:
+        """Run a pass here and now (``ecrm tasks escalate``): take the job even before
+        it is due — unless a pass runs or is queued (``JobBusy``) — and free it after."""
+        holder = new_holder()
+        cursor = self.leases.take(self.name, holder, self.every or timedelta(0), force=True)
+        if cursor is None:
+            state = self.leases.state(self.name)
+            raise JobBusy(self.name, state.holder if state is not None else None,
+                          state.lease_until if state is not None else None)
+        try:
+            yield holder
+        finally:
+            self.leases.finish(self.name, holder, cursor)
+
+    def _send(self, cursor: int, holder: str) -> None:
+        self.broker.get_actor(self.actor_name).send(
+            **{self.cursor_argument: cursor, "holder": holder})
+
+
+class RegistryRecheck(PeriodicJob):
+    """The EGRUL status re-check as a chain of queue messages (CP-2): a batch of cards
+    per message, the cursor being the last card id done."""
+
+    name = RECHECK_JOB
+    actor_name = RECHECK_REGISTRY
+    cursor_argument = "after_id"
+    title = "EGRUL status re-check"
+
+    def __init__(self, system: System, broker: dramatiq.Broker, batch: int | None = None
+                 ) -> None:
+        super().__init__(system, broker)
+        self.batch = batch or RECHECK_BATCH
+
+    @property
+    def available(self) -> bool:
+        return self.system.settings.registry_configured
+
+    @property
+    def every(self) -> timedelta | None:
+        hours = self.system.settings.registry_recheck_hours
+        return timedelta(hours=hours) if hours > 0 else None
+
+    def step(self, cursor: int) -> int:
+        """A batch of cards; raises (so the queue retries it later) when the register
+        is unavailable."""
+        last, changed = self.system.app.counterparties.recheck_statuses(cursor, self.batch)
         if changed:
             log.info("EGRUL re-check: %d card(s) changed status", changed)
-        if last == 0:
-            self.leases.finish(RECHECK_JOB, holder, after_id)
-            log.info("EGRUL status re-check %s finished", holder)
-        elif self.leases.advance(RECHECK_JOB, holder, after_id, last):
-            self._send(last, holder)
+        return last
 
-    def _send(self, after_id: int, holder: str) -> None:
-        self.broker.get_actor(RECHECK_REGISTRY).send(after_id=after_id, holder=holder)
+    def run_batch(self, after_id: int, holder: str) -> None:
+        """One message of a pass: a batch of cards, then the next message."""
+        self.run(after_id, holder)
+
+
+class TaskAlerts(PeriodicJob):
+    """Reminders, then escalations (TASK-7), every ``ECRM_TASK_ALERTS_MINUTES``.
+
+    A pass is one message: ``app.tasks.run_alerts()`` does the work and records what it
+    sent (a reminder once per task and reminder time, an escalation once per task, rule
+    and deadline). The message claims the pass by moving the row's cursor on (the cursor
+    counts the attempts at the pass), so a copy delivered twice — even to two workers
+    at the same moment — finds it moved and does nothing. A pass that fails is not
+    retried: it is logged and the job freed, and the next pass, due
+    ``ECRM_TASK_ALERTS_MINUTES`` later, does everything it would have done."""
+
+    name = TASK_ALERTS_JOB
+    actor_name = RUN_TASK_ALERTS
+    lease = ALERTS_LEASE
+    actor_options = {"max_retries": 0, "time_limit": ALERTS_TIME_LIMIT_MS}
+    title = "task alerts pass"
+
+    @property
+    def every(self) -> timedelta | None:
+        minutes = self.system.settings.task_alerts_minutes
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+    def claim(self, cursor: int, holder: str) -> int | None:
+        return cursor + 1 if self.leases.advance(self.name, holder, cursor, cursor + 1) \
+            else None
+
+    def step(self, cursor: int) -> int:
+        try:
+            report = self.system.app.tasks.run_alerts()
+        except Exception:
+            log.exception("the task alerts pass failed; the next pass runs in %s",
+                          self.every)
+            return 0
+        if report.reminders or report.escalations:
+            log.info("task alerts: %d reminder(s), %d escalation(s) in %d message(s)",
+                     report.reminders, report.escalations, report.messages)
+        return 0
+
+
+def periodic_jobs(system: System, broker: dramatiq.Broker) -> list[PeriodicJob]:
+    """Every periodic job of ECRM, against ``broker`` (the scheduler's and the actors'
+    list)."""
+    return [RegistryRecheck(system, broker), TaskAlerts(system, broker)]
 
 
 class Scheduler:
     """Starts the periodic jobs when they are due; ``QueueRuntime`` calls ``tick``."""
 
-    def __init__(self, jobs: list[RegistryRecheck], check_every: float = CHECK_EVERY) -> None:
+    def __init__(self, jobs: list[PeriodicJob], check_every: float = CHECK_EVERY) -> None:
         self.jobs = jobs
         self.check_every = check_every
         self._next: float = 0.0
@@ -226,7 +385,7 @@ class Scheduler:
             try:
                 holder = job.start()
             except Exception:
-                log.exception("could not start a periodic job; next look in %ss",
+                log.exception("could not start the %s; next look in %ss", job.title,
                               self.check_every)
                 continue
             if holder:

@@ -304,12 +304,20 @@ tasks = Table(
     Column("created_by", Integer, ForeignKey("employees.id")),
     Column("updated_at", TS),
     Column("updated_by", Integer, ForeignKey("employees.id")),
-    # the personal Tasks tab: by employee, by deadline (planned soonest / latest first)
-    Index("ix_tasks_responsible_due", "responsible_id", "due_at", "id"),
-    # the counterparty's Tasks tab and contact history
-    Index("ix_tasks_counterparty_due", "counterparty_id", "due_at", "id"),
-    # the escalation job: planned tasks past a deadline
-    Index("ix_tasks_state_due", "state", "due_at"),
+    # The personal Tasks tab: by employee, by deadline (planned soonest / latest first).
+    # The filters' columns ride along, so a tab's count and its filters (section, state,
+    # period, typical task, counterparty, project) read the index alone, however many
+    # tasks the employee has (docs/performance.md, migration 0007).
+    Index("ix_tasks_responsible_tab", "responsible_id", "due_at", "id", "counterparty_id",
+          "state", "task_type_id", "due_date", "project_id"),
+    # planned / overdue tasks of an employee: the overdue filter and the personal page
+    Index("ix_tasks_responsible_state", "responsible_id", "state", "due_at", "id"),
+    # the counterparty's Tasks tab (the same idea) and contact history
+    Index("ix_tasks_counterparty_tab", "counterparty_id", "due_at", "id", "state",
+          "task_type_id", "due_date", "project_id"),
+    # the escalation job: planned tasks in id order (its batches), the deadline checked
+    # in the index
+    Index("ix_tasks_state_id", "state", "id", "due_at"),
     # the reminder job: not yet reminded, reminder time passed
     Index("ix_tasks_reminder", "reminded_at", "remind_at"),
     Index("ix_tasks_contact_id", "contact_id"),

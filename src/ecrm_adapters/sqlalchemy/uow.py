@@ -158,7 +158,11 @@ class SqlRepository:
         return self.session.scalar(select(func.count()).select_from(inner.subquery()))
 
     def delete(self, obj):
+        # at once, as ``add`` does: the core deletes dependants before what they point
+        # at, and that order must reach the database (the mappings have no relationships
+        # for SQLAlchemy to order deletes by)
         self.session.delete(obj)
+        self._flush()
 
 
 class SqlHistoryRepository(SqlRepository):

@@ -42,7 +42,7 @@ from ecrm_core.counterparties.requisites import (
 )
 from ecrm_core.kernel.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from ecrm_core.kernel.events import FieldChange, ObjectChanged
-from ecrm_core.kernel.fields import Fields
+from ecrm_core.kernel.fields import Fields, expected_version, page_number
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
@@ -138,14 +138,6 @@ def _card(uow: UnitOfWork, counterparty_id) -> Counterparty:
     return card
 
 
-def _version(data: Data) -> int | None:
-    value = data.get("version")
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single("version", "must be a whole number") from None
 
 
 class CatalogService:
@@ -196,7 +188,7 @@ class CatalogService:
             policy = policy_for(uow, actor_id)
             catalog = _catalog(uow, catalog_id)
             policy.require(Action.EDIT, CATALOG, chain_of(uow, catalog.ref))
-            catalog.check_version(_version(data))
+            catalog.check_version(expected_version(data))
             fields = Fields()
             values = {
                 "name": fields.text(data, "name"),
@@ -435,7 +427,7 @@ class CounterpartyService:
             policy = policy_for(uow, actor_id)
             card = _card(uow, counterparty_id)
             policy.require(Action.EDIT, COUNTERPARTY, chain_of(uow, card.ref))
-            card.check_version(_version(data))
+            card.check_version(expected_version(data))
             values = self.parse({k: v for k, v in data.items() if k in Counterparty.EDITABLE},
                                 current=card)
             self._check_parent(uow, values.get("parent_id"), card.id)
@@ -474,7 +466,7 @@ class CounterpartyService:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             card = _card(uow, counterparty_id)
-            card.check_version(_version({"version": version}))
+            card.check_version(expected_version({"version": version}))
             policy.require(Action.EDIT, COUNTERPARTY, chain_of(uow, card.ref))
             target = uow.catalogs.get(target_id)
             if target is None:
@@ -558,7 +550,7 @@ class CounterpartyService:
     def catalog_page(self, actor_id: int, catalog_id: int, page: Any = 1,
                      include_deleted: bool = True) -> Page:
         """The cards of one catalog, 20 a page, by name (CAT-3)."""
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             _catalog(uow, catalog_id)
@@ -581,7 +573,7 @@ class CounterpartyService:
         case- and ё-insensitive), a contact's surname, an INN or its beginning, an ID, or
         the INN of a parent organisation. Counts stop at 1,000 ("more than")."""
         query = text.replace("\x00", "").strip() if isinstance(text, str) else ""
-        page = _page_number(page)
+        page = page_number(page)
         if query.isascii() and query.isdigit():  # "²²²".isdigit() too, but int() refuses it
             return self._search_digits(actor_id, query, page, include_deleted)
         folded = fold(query)
@@ -683,6 +675,8 @@ class CounterpartyService:
             if value:
                 try:
                     day = date.fromisoformat(value)
+                    if not 1900 <= day.year <= 2999:  # the next day must stay a date
+                        raise ValueError(value)
                 except ValueError:
                     fields.errors[name] = "a date like 2026-01-31"
                 else:
@@ -695,7 +689,7 @@ class CounterpartyService:
             if flag is not None:
                 filters["deleted"] = flag
         fields.check()
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             if catalog_id:
@@ -773,7 +767,7 @@ class CounterpartyService:
             if contact is None:
                 raise NotFound(CONTACT, contact_id)
             policy.require(Action.EDIT, COUNTERPARTY, chain_of(uow, contact.ref))
-            contact.check_version(_version(data))
+            contact.check_version(expected_version(data))
             if contact.apply_changes(values):
                 contact.derive()
             uow.commit()
@@ -988,7 +982,7 @@ class CounterpartyService:
 
     def related(self, actor_id: int, counterparty_id: int, page: Any = 1) -> Page:
         """Related clients (CP-11): the cards whose parent organisation is this one."""
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             card = _card(uow, counterparty_id)
@@ -1138,14 +1132,6 @@ def _catalog_subtree(uow: UnitOfWork, catalog_id: int) -> list[Catalog]:
     return out
 
 
-def _page_number(page: Any) -> int:
-    try:
-        number = int(page)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single("page", "must be a whole number") from None
-    if number < 1 or number > 100_000:
-        raise ValidationFailed.single("page", "must be a whole number") from None
-    return number
 
 
 def _relevance(text: str, query: str) -> int:

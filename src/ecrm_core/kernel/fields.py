@@ -93,3 +93,25 @@ def check_email(fields: Fields, name: str, value: str | None) -> str | None:
     if value and not EMAIL_RE.match(value):
         fields.errors[name] = "not a valid e-mail address"
     return value or None
+
+
+def expected_version(data: dict) -> int | None:
+    """The ``version`` a change was prepared against (optimistic locking), if given."""
+    value = data.get("version")
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("version", "must be a whole number") from None
+
+
+def page_number(page: Any) -> int:
+    """A list page's number, 1 to 100,000."""
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("page", "must be a whole number") from None
+    if number < 1 or number > 100_000:
+        raise ValidationFailed.single("page", "must be a whole number")
+    return number

@@ -138,3 +138,13 @@ class UnitOfWorkFactory(Protocol):
     they begin deferred and do not wait for the write lock."""
 
     def __call__(self, readonly: bool = False) -> UnitOfWork: ...
+
+
+def existing(repo: Repository, kind: str, ident: Any) -> Any:
+    """The aggregate ``ident`` names in ``repo``, or NotFound (also for a non-id)."""
+    from ecrm_core.kernel.errors import NotFound
+
+    obj = repo.get(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
+    if obj is None:
+        raise NotFound(kind, ident)
+    return obj

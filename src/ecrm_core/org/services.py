@@ -10,10 +10,10 @@ from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
 from ecrm_core.access.services import active_directors, chain_of, policy_for
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ecrm_core.kernel.fields import Fields, check_email
+from ecrm_core.kernel.fields import Fields, check_email, expected_version
 from ecrm_core.kernel.ports import Clock, PasswordHasher
 from ecrm_core.kernel.refs import ObjectRef
-from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.org.model import (
     LOCALES,
     LOGIN_RE,
@@ -45,21 +45,8 @@ def _check_password(fields: Fields, name: str, password: Any) -> str | None:
     return password
 
 
-def _version(data: Data) -> int | None:
-    value = data.get("version")
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single("version", "must be a whole number") from None
 
 
-def _get(repo, kind: str, ident) -> Any:
-    obj = repo.get(ident) if isinstance(ident, int) else None
-    if obj is None:
-        raise NotFound(kind, ident)
-    return obj
 
 
 #: Roles that carry authority over other employees' accounts.
@@ -90,12 +77,16 @@ def _require_authority_over(uow: UnitOfWork, policy, employee: Employee) -> None
 
 class OrgService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
-                 on_founding: Iterable[Callable[[UnitOfWork], None]] = ()):
+                 on_founding: Iterable[Callable[[UnitOfWork], None]] = (),
+                 on_zone_change: Iterable[Callable[[UnitOfWork, Employee], None]] = ()):
         self.uow_factory = uow_factory
         self.clock = clock
         self.hasher = hasher
         #: Other areas' set-up of a new company (the typical tasks, …), in its unit of work.
         self.on_founding = tuple(on_founding)
+        #: Other areas' follow-up when an employee's time zone changes (the deadlines of
+        #: their planned tasks, kept in their local time), in the same unit of work.
+        self.on_zone_change = tuple(on_zone_change)
 
     # -- the Company and its first employee (ORG-1) ---------------------------------
 
@@ -156,7 +147,7 @@ class OrgService:
             if company is None:
                 raise NotFound(refs.COMPANY, "-")
             policy.require(Action.EDIT, refs.COMPANY, chain_of(uow, company.ref))
-            company.check_version(_version(data))
+            company.check_version(expected_version(data))
             fields = Fields()
             name = fields.text(data, "name", required=True)
             fields.check()
@@ -197,9 +188,9 @@ class OrgService:
     def update_department(self, actor_id: int, department_id: int, data: Data) -> Department:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            dep = _get(uow.departments, refs.DEPARTMENT, department_id)
+            dep = existing(uow.departments, refs.DEPARTMENT, department_id)
             policy.require(Action.EDIT, refs.DEPARTMENT, chain_of(uow, dep.ref))
-            dep.check_version(_version(data))
+            dep.check_version(expected_version(data))
             values = self._department_values(uow, data, creating=False)
             if values.get("name") == "":
                 raise ValidationFailed.single("name", "required")
@@ -223,7 +214,7 @@ class OrgService:
     def department(self, actor_id: int, department_id: int) -> Department:
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
-            return _get(uow.departments, refs.DEPARTMENT, department_id)
+            return existing(uow.departments, refs.DEPARTMENT, department_id)
 
     # -- projects (ORG-3) -----------------------------------------------------------
 
@@ -252,9 +243,9 @@ class OrgService:
     def update_project(self, actor_id: int, project_id: int, data: Data) -> Project:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            project = _get(uow.projects, refs.PROJECT, project_id)
+            project = existing(uow.projects, refs.PROJECT, project_id)
             policy.require(Action.EDIT, refs.PROJECT, chain_of(uow, project.ref))
-            project.check_version(_version(data))
+            project.check_version(expected_version(data))
             project.apply_changes(self._project_values(data, creating=False))
             uow.commit()
             return project
@@ -267,7 +258,7 @@ class OrgService:
     def project(self, actor_id: int, project_id: int) -> Project:
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
-            return _get(uow.projects, refs.PROJECT, project_id)
+            return existing(uow.projects, refs.PROJECT, project_id)
 
     # -- employees (ORG-4) ----------------------------------------------------------
 
@@ -348,13 +339,13 @@ class OrgService:
         prepared against: a concurrent edit makes it stale and the change is refused."""
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             touched = {k for k in data if k in Employee.EDITABLE}
             own_card = employee.id == actor_id and touched <= set(Employee.SELF_EDITABLE)
             if not own_card:
                 policy.require(Action.EDIT, refs.EMPLOYEE, chain_of(uow, employee.ref))
                 _require_authority_over(uow, policy, employee)
-            employee.check_version(_version(data))
+            employee.check_version(expected_version(data))
             fields = Fields()
             values = self._employee_values(uow, data, fields, creating=False)
             if values.get("head_id") == employee.id:
@@ -366,7 +357,11 @@ class OrgService:
             active = values.pop("active", None)
             if active is not None:
                 self._set_active(uow, policy, employee, active)
+            zone_before = employee.timezone
             employee.apply_changes(values)
+            if employee.timezone != zone_before:
+                for follow_up in self.on_zone_change:
+                    follow_up(uow, employee)
             uow.commit()
             return employee
 
@@ -379,7 +374,7 @@ class OrgService:
         password = _check_password(fields, "password", password)
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             own = employee.id == actor_id
             if own:
                 if not isinstance(current_password, str) or not self.hasher.verify(
@@ -393,7 +388,7 @@ class OrgService:
         new_hash = self.hasher.hash(password)  # slow on purpose: outside the transaction
         with self.uow_factory() as uow:
             policy_for(uow, actor_id)
-            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             employee.change_password(new_hash)
             if not own:
                 for session in uow.login_sessions.list(employee_id=employee.id, ended_at=None):
@@ -403,7 +398,7 @@ class OrgService:
     def set_active(self, actor_id: int, employee_id: int, active: bool) -> Employee:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            employee = _get(uow.employees, refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             self._set_active(uow, policy, employee, bool(active))
             uow.commit()
             return employee
@@ -433,7 +428,7 @@ class OrgService:
     def employee(self, actor_id: int, employee_id: int) -> Employee:
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
-            return _get(uow.employees, refs.EMPLOYEE, employee_id)
+            return existing(uow.employees, refs.EMPLOYEE, employee_id)
 
     def search_employees(self, actor_id: int, text: Any, limit: int = 50) -> list[Employee]:
         """Employees whose full name, login or e-mail contains ``text`` (the navigation
@@ -500,9 +495,9 @@ class OrgService:
     def update_service_type(self, actor_id: int, type_id: int, data: Data) -> ServiceType:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            stype = _get(uow.service_types, refs.SERVICE_TYPE, type_id)
+            stype = existing(uow.service_types, refs.SERVICE_TYPE, type_id)
             policy.require(Action.EDIT, refs.SERVICE_TYPE, chain_of(uow, stype.ref))
-            stype.check_version(_version(data))
+            stype.check_version(expected_version(data))
             fields = Fields()
             values = {
                 "name": fields.text(data, "name"),
@@ -556,7 +551,7 @@ class OrgService:
     def close_service(self, actor_id: int, service_id: int) -> Service:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            service = _get(uow.services, refs.SERVICE, service_id)
+            service = existing(uow.services, refs.SERVICE, service_id)
             policy.require(Action.MANAGE_SERVICES, service.owner_kind, chain_of(uow, service.owner))
             service.close(self.clock.now())
             uow.commit()
@@ -566,7 +561,7 @@ class OrgService:
         """An administrator switches whether an employee's service may be used now."""
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
-            service = _get(uow.services, refs.SERVICE, service_id)
+            service = existing(uow.services, refs.SERVICE, service_id)
             fields = Fields()
             flag = fields.flag({"available": available}, "available")
             if flag is None and "available" not in fields.errors:

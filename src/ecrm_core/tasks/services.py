@@ -26,10 +26,10 @@ from ecrm_core.access.services import active_directors, chain_of, policy_for
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
-from ecrm_core.kernel.fields import Fields
+from ecrm_core.kernel.fields import Fields, expected_version, page_number
 from ecrm_core.kernel.ports import Clock, Secrets
 from ecrm_core.kernel.refs import ObjectRef
-from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.messages.model import MessageKind
 from ecrm_core.messages.services import post
 from ecrm_core.org.model import Employee
@@ -73,6 +73,9 @@ DIGEST_LINES = 20
 FEED_PAST, FEED_AHEAD = 90, 400
 #: At most this many tasks in a calendar view or feed.
 CALENDAR_CAP = 5000
+#: The days a task may be due on or a filter may name: the deadline, the reminder a week
+#: ahead and the escalation delays stay within what a datetime holds.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class Filter:
@@ -132,42 +135,30 @@ class JobReport:
     messages: int = 0
 
 
-def _version(data: Data) -> int | None:
-    value = data.get("version")
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single("version", "must be a whole number") from None
 
 
-def _page_number(page: Any) -> int:
-    try:
-        number = int(page)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single("page", "must be a whole number") from None
-    if number < 1 or number > 100_000:
-        raise ValidationFailed.single("page", "must be a whole number")
-    return number
 
 
 def parse_day(fields: Fields, data: Data, name: str, *, required: bool = False) -> date | None:
-    """A date as 2026-03-31 (a date input) or 31.03.2026 (typed the Russian way)."""
+    """A date as 2026-03-31 (a date input) or 31.03.2026 (typed the Russian way), from
+    ``FIRST_DAY`` to ``LAST_DAY``."""
     value = data.get(name)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    text = fields.text(data, name, required=required, max_len=10)
-    if not text:
-        return None
-    try:
-        if "." in text:
-            day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
+    if not (isinstance(value, date) and not isinstance(value, datetime)):
+        text = fields.text(data, name, required=required, max_len=10)
+        if not text:
+            return None
+        try:
+            if "." in text:
+                day, month, year = (int(p) for p in text.split("."))
+                value = date(year, month, day)
+            else:
+                value = date.fromisoformat(text)
+        except ValueError:
+            value = None
+    if value is None or not FIRST_DAY <= value <= LAST_DAY:
         fields.errors[name] = "a date like 2026-03-31"
         return None
+    return value
 
 
 def parse_time(fields: Fields, data: Data, name: str) -> time | None:
@@ -242,10 +233,7 @@ class TaskService:
         return policy.allows(action, TASK, chain_of(uow, ObjectRef(refs.EMPLOYEE, responsible_id)))
 
     def _task(self, uow: UnitOfWork, task_id: Any) -> Task:
-        task = uow.tasks.get(task_id) if isinstance(task_id, int) else None
-        if task is None:
-            raise NotFound(TASK, task_id)
-        return task
+        return existing(uow.tasks, TASK, task_id)
 
     def _may_view(self, uow: UnitOfWork, policy: Policy, task: Task) -> bool:
         if self._may(uow, policy, Action.VIEW, task.responsible_id):
@@ -262,6 +250,13 @@ class TaskService:
         for code, name, minutes in DEFAULT_TASK_TYPES:
             kind = uow.task_types.add(TaskType(code=code, name=name, remind_minutes=minutes))
             kind.record_created(("code", "name", "remind_minutes"))
+
+    def follow_zone(self, uow: UnitOfWork, employee: Employee) -> None:
+        """The employee's time zone changed: their planned tasks keep their local day and
+        time, so deadlines and reminders move with the zone (called by OrgService)."""
+        leads = {k.id: k.remind_minutes for k in uow.task_types.list()}
+        for task in uow.tasks.list(responsible_id=employee.id, state=TaskState.PLANNED):
+            task.derive(employee.timezone, leads.get(task.task_type_id))
 
     @staticmethod
     def _require_administrator(policy: Policy) -> None:
@@ -302,10 +297,8 @@ class TaskService:
     def update_task_type(self, actor_id: int, type_id: Any, data: Data) -> TaskType:
         with self.uow_factory() as uow:
             self._require_administrator(policy_for(uow, actor_id))
-            kind = uow.task_types.get(type_id) if isinstance(type_id, int) else None
-            if kind is None:
-                raise NotFound(TASK_TYPE, type_id)
-            kind.check_version(_version(data))
+            kind = existing(uow.task_types, TASK_TYPE, type_id)
+            kind.check_version(expected_version(data))
             kind.apply_changes(self._type_values(uow, data, False, kind))
             uow.commit()
             return kind
@@ -354,10 +347,8 @@ class TaskService:
     def update_escalation_rule(self, actor_id: int, rule_id: Any, data: Data) -> EscalationRule:
         with self.uow_factory() as uow:
             self._require_administrator(policy_for(uow, actor_id))
-            rule = uow.escalation_rules.get(rule_id) if isinstance(rule_id, int) else None
-            if rule is None:
-                raise NotFound(ESCALATION_RULE, rule_id)
-            rule.check_version(_version(data))
+            rule = existing(uow.escalation_rules, ESCALATION_RULE, rule_id)
+            rule.check_version(expected_version(data))
             rule.apply_changes(self._rule_values(uow, data, False))
             uow.commit()
             return rule
@@ -365,10 +356,12 @@ class TaskService:
     def delete_escalation_rule(self, actor_id: int, rule_id: Any) -> None:
         with self.uow_factory() as uow:
             self._require_administrator(policy_for(uow, actor_id))
-            rule = uow.escalation_rules.get(rule_id) if isinstance(rule_id, int) else None
-            if rule is None:
-                raise NotFound(ESCALATION_RULE, rule_id)
+            rule = existing(uow.escalation_rules, ESCALATION_RULE, rule_id)
             rule.record_deleted(("name", "delay", "unit", "target"))
+            # what the rule sent stays in the tasks' history; its records only kept it
+            # from sending twice
+            for sent in uow.task_escalations.list(rule_id=rule.id):
+                uow.task_escalations.delete(sent)
             uow.escalation_rules.delete(rule)
             uow.commit()
 
@@ -442,11 +435,13 @@ class TaskService:
         fields.check()
         return values
 
-    def _settle(self, uow: UnitOfWork, task: Task) -> None:
-        """Derive the deadline and the reminder in the responsible employee's zone."""
-        employee = uow.employees.get(task.responsible_id)
-        kind = uow.task_types.get(task.task_type_id)
-        task.derive(employee.timezone if employee else "", kind.remind_minutes if kind else None)
+    @staticmethod
+    def _basis(uow: UnitOfWork, responsible_id: int, type_id: int) -> tuple[str, int | None]:
+        """What a task's deadline and reminder derive from: the responsible employee's
+        time zone and the typical task's reminder lead."""
+        employee = uow.employees.get(responsible_id)
+        kind = uow.task_types.get(type_id)
+        return employee.timezone if employee else "", kind.remind_minutes if kind else None
 
     def _open(self, uow: UnitOfWork, actor_id: int, values: Data) -> Task:
         now = self.clock.now()
@@ -456,7 +451,7 @@ class TaskService:
                     **values)
         if task.state is TaskState.DONE:
             task.done_at = now
-        self._settle(uow, task)
+        task.derive(*self._basis(uow, task.responsible_id, task.task_type_id))
         uow.tasks.add(task)
         task.record_created(("responsible_id", *(f for f in Task.EDITABLE
                                                   if f != "responsible_id")))
@@ -527,7 +522,7 @@ class TaskService:
             policy = policy_for(uow, actor_id)
             task = self._task(uow, task_id)
             self._require(uow, policy, Action.EDIT, task.responsible_id)
-            task.check_version(_version(data))
+            task.check_version(expected_version(data))
             values = self._values(uow, data, task, actor_id)
             if values.get("responsible_id", task.responsible_id) != task.responsible_id:
                 self._require(uow, policy, Action.CREATE, values["responsible_id"])
@@ -542,8 +537,11 @@ class TaskService:
             values["done_at"] = now
         elif state is TaskState.PLANNED and task.state is TaskState.DONE:
             values["done_at"] = None
+        # read before the change: a query after it would flush the task (a second UPDATE)
+        basis = self._basis(uow, values.get("responsible_id", task.responsible_id),
+                            values.get("task_type_id", task.task_type_id))
         if task.apply_changes(values):
-            self._settle(uow, task)
+            task.derive(*basis)
             task.touched(actor_id, now)
 
     def complete(self, actor_id: int, task_id: Any, data: Data) -> Task:
@@ -552,7 +550,7 @@ class TaskService:
             policy = policy_for(uow, actor_id)
             task = self._task(uow, task_id)
             self._require(uow, policy, Action.EDIT, task.responsible_id)
-            task.check_version(_version(data))
+            task.check_version(expected_version(data))
             if task.state is TaskState.DONE:
                 raise ValidationFailed.single("state", "the task is already done")
             fields = Fields()
@@ -569,7 +567,7 @@ class TaskService:
             policy = policy_for(uow, actor_id)
             task = self._task(uow, task_id)
             self._require(uow, policy, Action.DELETE, task.responsible_id)
-            task.check_version(_version({"version": version}))
+            task.check_version(expected_version({"version": version}))
             task.record_deleted(("responsible_id", "task_type_id", "state", "due_date",
                                  "counterparty_id", "what", "result"))
             for sent in uow.task_escalations.list(task_id=task.id):
@@ -632,12 +630,10 @@ class TaskService:
         deal tasks) or employee (own tasks), 10 a page, filtered (TASK-3)."""
         data = data or {}
         filters = self._filters(data)
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            employee = uow.employees.get(employee_id) if isinstance(employee_id, int) else None
-            if employee is None:
-                raise NotFound(refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             self._require(uow, policy, Action.VIEW, employee.id)
             return self._listing(uow, {"responsible_id": employee.id, **filters}, page)
 
@@ -648,13 +644,10 @@ class TaskService:
         data.pop("counterparty_id", None)
         data.pop("section", None)
         filters = self._filters(data)
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            card = uow.counterparties.get(counterparty_id) if isinstance(
-                counterparty_id, int) else None
-            if card is None:
-                raise NotFound(COUNTERPARTY, counterparty_id)
+            card = existing(uow.counterparties, COUNTERPARTY, counterparty_id)
             policy.require(Action.VIEW, COUNTERPARTY, chain_of(uow, card.ref))
             return self._listing(uow, {"counterparty_id": card.id, **filters}, page)
 
@@ -662,9 +655,7 @@ class TaskService:
         """Today's planned tasks and the overdue ones, for the personal page (ORG-4)."""
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            employee = uow.employees.get(employee_id) if isinstance(employee_id, int) else None
-            if employee is None:
-                raise NotFound(refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             self._require(uow, policy, Action.VIEW, employee.id)
             now = self.clock.now()
             today = local_day(now, employee.timezone)
@@ -688,9 +679,7 @@ class TaskService:
         fields.check()
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            employee = uow.employees.get(employee_id) if isinstance(employee_id, int) else None
-            if employee is None:
-                raise NotFound(refs.EMPLOYEE, employee_id)
+            employee = existing(uow.employees, refs.EMPLOYEE, employee_id)
             self._require(uow, policy, Action.VIEW, employee.id)
             return uow.tasks.list(responsible_id=employee.id, due_date__gte=first,
                                   due_date__lte=last, order_by=("due_at", "id"),
@@ -744,13 +733,10 @@ class TaskService:
         """The counterparty's relations in one time line, newest first: its tasks (planned
         contacts at their due time, done ones with the outcome) among the changes of the
         card recorded in history (fields, curators, deletion marks)."""
-        page = _page_number(page)
+        page = page_number(page)
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            card = uow.counterparties.get(counterparty_id) if isinstance(
-                counterparty_id, int) else None
-            if card is None:
-                raise NotFound(COUNTERPARTY, counterparty_id)
+            card = existing(uow.counterparties, COUNTERPARTY, counterparty_id)
             policy.require(Action.VIEW, COUNTERPARTY, chain_of(uow, card.ref))
             want = page * per_page
             tasks = uow.tasks.list(counterparty_id=card.id, order_by=("-due_at", "-id"),
@@ -815,6 +801,9 @@ class TaskService:
         now = self.clock.now()
         with self.uow_factory(readonly=True) as uow:
             rule_ids = [r.id for r in uow.escalation_rules.list(active=True, order_by=("id",))]
+            kinds = {k.id: k.name for k in uow.task_types.list()}
+        # zones, heads and names are looked up once for the whole run, not per batch
+        people: _People | None = None
         for rule_id in rule_ids:
             after: int | None = 0
             while after is not None:
@@ -822,7 +811,8 @@ class TaskService:
                     rule = uow.escalation_rules.get(rule_id)
                     if rule is None or not rule.active:
                         break
-                    chunk, after = self._due(uow, rule, after, batch, now, _People(uow))
+                    people = _People(uow) if people is None else people.within(uow)
+                    chunk, after = self._due(uow, rule, after, batch, now, people)
                     if not chunk:
                         continue
                     uow.task_escalations.add_all([
@@ -833,9 +823,7 @@ class TaskService:
                     for p in chunk:
                         p.task.record_escalation(rule, p.recipient_id)
                         by_recipient.setdefault(p.recipient_id, []).append(p)
-                    kinds = {k.id: k.name for k in uow.task_types.list()}
-                    names = {e.id: e.full_name for e in uow.employees.list(
-                        id__in=sorted({p.task.responsible_id for p in chunk}))}
+                    names = {e.id: e.full_name for e in people.employees.values()}
                     for recipient_id, items in by_recipient.items():
                         post(uow, self.clock, kind=MessageKind.NOTIFICATION,
                              recipient_id=recipient_id,
@@ -880,13 +868,18 @@ class TaskService:
 
 
 class _People:
-    """Time zones, heads and Directors looked up once per unit of work for the job."""
+    """Time zones, heads and Directors looked up once for a run of the job (its batches
+    are units of work of their own: ``within`` hands over the next one)."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.employees: dict[int, Employee] = {}
         self.heads: dict[int, int | None] = {}
         self.directors = sorted(active_directors(uow))
+
+    def within(self, uow: UnitOfWork) -> _People:
+        self.uow = uow
+        return self
 
     def load(self, ids: set[int]) -> None:
         missing = sorted(ids - self.employees.keys())

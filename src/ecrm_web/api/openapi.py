@@ -14,6 +14,14 @@ from ecrm_core.access.model import Role
 from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import LOCALES, ServiceState
+from ecrm_core.tasks.model import (
+    MAX_DELAY,
+    MAX_REMIND_MINUTES,
+    DelayUnit,
+    EscalationTarget,
+    TaskState,
+)
+from ecrm_core.tasks.services import MAX_TEXT, PAGE, Filter
 
 JSON = "application/json"
 
@@ -883,6 +891,273 @@ def _client_paths() -> dict[str, Any]:
     }
 
 
+# -- tasks and contacts with clients (chapter 6): TASK-1…TASK-8 ----------------------------
+
+DAY = {"type": "string", "format": "date", "examples": ["2026-03-31"]}
+DAY_INPUT = {"type": "string", "examples": ["2026-03-31", "31.03.2026"],
+             "description": "A day: 2026-03-31 or 31.03.2026"}
+CLOCK = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["14:30"]}
+REMIND = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_REMIND_MINUTES,
+          "description": "Reminder lead in minutes before the due time (09:00 local for a "
+                         "task without a time); 0: no reminder; null: the typical task's"}
+LONG_TEXT = {"type": "string", "maxLength": MAX_TEXT}
+TASK_STATE = {"type": "string", "enum": _values(TaskState),
+              "description": "planned, or done (a \"fact\")"}
+
+TASK_INPUT: dict[str, Any] = {
+    "responsible_id": {**ID, "description": "Whose task (default: yours). Another "
+                                            "employee's needs rights over them (TASK-6)."},
+    "task_type_id": {**ID, "description": "An active typical task (GET /task-types)"},
+    "state": TASK_STATE,
+    "due_date": DAY_INPUT,
+    "due_time": {"type": ["string", "null"], "examples": ["14:30"],
+                 "description": "Local time in the responsible's time zone; none: by "
+                                "the end of the day"},
+    "what": LONG_TEXT, "result": LONG_TEXT,
+    "counterparty_id": {**ID_OR_NULL, "description": "About this client (a client "
+                                                     "task); none: an employee's own task"},
+    "contact_id": {**ID_OR_NULL, "description": "A contact person of that counterparty"},
+    "project_id": {**ID_OR_NULL, "description": "Within this project (direction)"},
+    "remind_minutes": REMIND,
+}
+
+TASK_SCHEMAS: dict[str, Any] = {
+    "Task": obj(
+        {"id": ID, "version": VERSION, "responsible_id": ID, "task_type_id": ID,
+         "state": TASK_STATE,
+         "overdue": {"type": "boolean", "description": "Planned and past its deadline now"},
+         "due_date": DAY, "due_time": {"anyOf": [CLOCK, {"type": "null"}]},
+         "due_at": {**WHEN_OR_NULL, "description": "The deadline as an instant: the due "
+                                                   "time, or the end of the due day, in "
+                                                   "the responsible's time zone"},
+         "what": TEXT, "result": TEXT, "counterparty_id": ID_OR_NULL,
+         "contact_id": ID_OR_NULL, "project_id": ID_OR_NULL, "remind_minutes": REMIND,
+         "remind_at": WHEN_OR_NULL, "reminded_at": WHEN_OR_NULL, "done_at": WHEN_OR_NULL,
+         "created_at": WHEN_OR_NULL, "created_by": ID_OR_NULL, "updated_at": WHEN_OR_NULL,
+         "updated_by": ID_OR_NULL},
+        description="A planned or done action of an employee, optionally about a "
+                    "counterparty and its contact, within a project (TASK-1, TASK-4).",
+    ),
+    "TaskList": list_of("Task"),
+    "TaskPage": obj(
+        {"items": {"type": "array", "items": ref("Task"), "maxItems": PAGE},
+         "page": {"type": "integer", "minimum": 1},
+         "per_page": {"type": "integer", "const": PAGE},
+         "total": {"type": "integer", "minimum": 0},
+         "pages": {"type": "integer", "minimum": 1},
+         "first_number": {"type": "integer", "minimum": 1,
+                          "description": "The number of the page's first row (the 11 "
+                                         "of [11-20])"}},
+        description=f"One page of {PAGE} tasks (TASK-3). Planned tasks soonest first, "
+                    "otherwise the latest first.",
+    ),
+    "TaskType": obj(
+        {"id": ID, "version": VERSION, "name": TEXT,
+         "code": {"type": "string", "description": "Names a built-in one (call, meeting, "
+                                                   "…); empty for the company's own"},
+         "remind_minutes": REMIND, "active": BOOL},
+        description="An entry of the reference book of typical tasks (TASK-4).",
+    ),
+    "TaskTypeList": list_of("TaskType"),
+    "EscalationRule": obj(
+        {"id": ID, "version": VERSION, "name": TEXT,
+         "delay": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY},
+         "unit": {"type": "string", "enum": _values(DelayUnit)},
+         "target": {"type": "string", "enum": _values(EscalationTarget)},
+         "task_type_id": {**ID_OR_NULL, "description": "none: tasks of every type"},
+         "active": BOOL},
+        description="\"A planned <type> overdue by <delay> <unit> → notify <target>\" "
+                    "(TASK-7); working days are Monday to Friday in the responsible's "
+                    "time zone.",
+    ),
+    "EscalationRuleList": list_of("EscalationRule"),
+    "TimelineItem": obj(
+        {"at": WHEN, "kind": {"type": "string", "enum": ["task", "history"]},
+         "task": {"anyOf": [ref("Task"), {"type": "null"}]},
+         "entry": {"anyOf": [ref("HistoryEntry"), {"type": "null"}]}},
+        description="One line of a counterparty's contact history (TASK-8): a task (at "
+                    "its deadline, or when it was done early) or a recorded change of "
+                    "the card.",
+    ),
+    "ContactHistory": obj(
+        {"items": {"type": "array", "items": ref("TimelineItem")},
+         "page": {"type": "integer", "minimum": 1},
+         "per_page": {"type": "integer", "minimum": 1}},
+        description="The counterparty's relations in one time line, newest first.",
+    ),
+    # request bodies
+    "TaskCreate": request_obj(
+        TASK_INPUT, ("task_type_id", "due_date"),
+        "A planned task, or a done one registered after the event (state done). Every "
+        "bad field is named at once.",
+    ),
+    "TaskUpdate": request_obj(
+        {"version": VERSION, **TASK_INPUT}, ("version",),
+        "Edit or reschedule (TASK-5): only the fields sent change; state done completes "
+        "the task, planned reopens it.",
+    ),
+    "TaskComplete": request_obj(
+        {"version": VERSION, "result": LONG_TEXT}, ("version",),
+        "Mark done with the outcome (TASK-5); 422 naming state when it is done already.",
+    ),
+    "CallRegister": request_obj(
+        {"counterparty_id": ID, "contact_id": ID_OR_NULL, "project_id": ID_OR_NULL,
+         "what": LONG_TEXT, "result": LONG_TEXT},
+        ("counterparty_id",),
+        "An incoming call (TASK-1): a done call of yours, now (your local day and time).",
+    ),
+    "TaskTypeCreate": request_obj(
+        {"name": {"type": "string", "maxLength": 100}, "remind_minutes": REMIND},
+        ("name",),
+    ),
+    "TaskTypeUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 100},
+         "remind_minutes": REMIND, "active": BOOL},
+        ("version",), "\"active\": false closes it for new tasks (the old keep it).",
+    ),
+    "EscalationRuleCreate": request_obj(
+        {"name": {"type": "string", "maxLength": 200},
+         "delay": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY},
+         "unit": {"type": "string", "enum": _values(DelayUnit),
+                  "description": "Default working_days"},
+         "target": {"type": "string", "enum": _values(EscalationTarget),
+                    "description": "Default head"},
+         "task_type_id": ID_OR_NULL, "active": BOOL},
+        ("name", "delay"),
+    ),
+    "EscalationRuleUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 200},
+         "delay": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY},
+         "unit": {"type": "string", "enum": _values(DelayUnit)},
+         "target": {"type": "string", "enum": _values(EscalationTarget)},
+         "task_type_id": ID_OR_NULL, "active": BOOL},
+        ("version",),
+    ),
+}
+SCHEMAS.update(TASK_SCHEMAS)
+
+TASK_ID = _path_param("task_id", "Task id")
+TASK_TYPE_ID = _path_param("type_id", "Typical task id")
+RULE_ID = _path_param("rule_id", "Escalation rule id")
+TASK_PAGE = _query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                   f"Page number, {PAGE} tasks a page (default 1)")
+#: The Tasks tabs' filter (TASK-3).
+TASK_FILTER_PARAMS = (
+    _query("state", {"type": "string", "enum": list(Filter.STATES)},
+           "planned, done, or overdue (planned and past the deadline)"),
+    _query("date_from", DAY_INPUT, "Due on or after this day"),
+    _query("date_to", DAY_INPUT, "Due on or before this day"),
+    _query("task_type_id", ID, "Of this typical task"),
+    _query("project_id", ID, "Within this project"),
+    TASK_PAGE,
+)
+PERSONAL_FILTER_PARAMS = (
+    _query("section", {"type": "string", "enum": ["client", "employee"]},
+           "client: client and deal tasks; employee: own tasks (no counterparty)"),
+    _query("counterparty_id", ID, "About this counterparty"),
+    *TASK_FILTER_PARAMS,
+)
+TASK_RIGHTS = ("Rights (TASK-6): the responsible employee, their head (their own or a "
+               "department's up the tree), Sales management over them and the Director.")
+
+
+def _task_paths() -> dict[str, Any]:
+    return {
+        "/tasks": {"post": op(
+            "create_task", "tasks", "Plan a task, or register a done one", ok="201",
+            schema="Task", body="TaskCreate",
+            description="The responsible is you unless responsible_id names another "
+                        "employee; " + TASK_RIGHTS,
+        )},
+        "/tasks/calls": {"post": op(
+            "register_call", "tasks", "Register an incoming call (TASK-1)", ok="201",
+            schema="Task", body="CallRegister",
+            description="422 naming task_type_id when the typical task «call» is closed.",
+        )},
+        "/tasks/{task_id}": {
+            "get": op("task", "tasks", "One task", schema="Task", params=(TASK_ID,),
+                      description=TASK_RIGHTS + " A client task is also shown to everyone "
+                                                "who sees the counterparty's card."),
+            "patch": op("update_task", "tasks", "Edit or reschedule a task (TASK-5)",
+                        schema="Task", params=(TASK_ID,), body="TaskUpdate", errors=CHANGE,
+                        description=TASK_RIGHTS + " A new responsible needs the same rights "
+                                                  "over them."),
+            "delete": op("delete_task", "tasks", "Delete a task (its history stays)",
+                         ok="204", errors=CHANGE, params=(
+                             TASK_ID,
+                             _query("version", VERSION, "The version you read", required=True),
+                         )),
+        },
+        "/tasks/{task_id}/complete": {"post": op(
+            "complete_task", "tasks", "Mark a task done with its outcome (TASK-5)",
+            schema="Task", params=(TASK_ID,), body="TaskComplete", errors=CHANGE,
+        )},
+        "/me/tasks": {"get": op(
+            "my_tasks", "tasks", "Your Tasks tab (TASK-2, TASK-3)", schema="TaskPage",
+            params=PERSONAL_FILTER_PARAMS,
+        )},
+        "/employees/{employee_id}/tasks": {"get": op(
+            "employee_tasks", "tasks", "An employee's Tasks tab (TASK-2, TASK-3)",
+            schema="TaskPage", params=(EMPLOYEE_ID, *PERSONAL_FILTER_PARAMS),
+            description=TASK_RIGHTS,
+        )},
+        "/employees/{employee_id}/calendar": {"get": op(
+            "employee_calendar", "tasks", "An employee's tasks due from start to end",
+            schema="TaskList", params=(
+                EMPLOYEE_ID,
+                _query("start", DAY_INPUT, "The first day", required=True),
+                _query("end", DAY_INPUT, "The last day (at most two months after start)",
+                       required=True),
+            ),
+            description="The week and month views of the calendar. " + TASK_RIGHTS,
+        )},
+        "/counterparties/{counterparty_id}/tasks": {"get": op(
+            "counterparty_tasks", "tasks", "A counterparty's Tasks tab: every "
+                                           "employee's tasks about it (TASK-2)",
+            schema="TaskPage", params=(COUNTERPARTY_ID, *TASK_FILTER_PARAMS),
+            description="For everyone who sees the card.",
+        )},
+        "/counterparties/{counterparty_id}/contact-history": {"get": op(
+            "contact_history", "tasks", "A counterparty's contact history (TASK-8)",
+            schema="ContactHistory", params=(
+                COUNTERPARTY_ID,
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                       "Page number, 20 lines a page (default 1)"),
+            ),
+            description="Its tasks and the recorded changes of the card in one time "
+                        "line, newest first.",
+        )},
+        "/task-types": {
+            "get": op("task_types", "tasks", "The reference book of typical tasks (TASK-4)",
+                      schema="TaskTypeList", params=(
+                          _query("include_inactive", BOOL, "Closed ones too"),)),
+            "post": op("create_task_type", "tasks", "Add a typical task (administrators)",
+                       ok="201", schema="TaskType", body="TaskTypeCreate"),
+        },
+        "/task-types/{type_id}": {"patch": op(
+            "update_task_type", "tasks", "Change or close a typical task (administrators)",
+            schema="TaskType", params=(TASK_TYPE_ID,), body="TaskTypeUpdate", errors=CHANGE,
+        )},
+        "/escalation-rules": {
+            "get": op("escalation_rules", "tasks", "Escalation rules (TASK-7)",
+                      schema="EscalationRuleList"),
+            "post": op("create_escalation_rule", "tasks",
+                       "Add an escalation rule (administrators)", ok="201",
+                       schema="EscalationRule", body="EscalationRuleCreate"),
+        },
+        "/escalation-rules/{rule_id}": {
+            "patch": op("update_escalation_rule", "tasks",
+                        "Change an escalation rule (administrators)", schema="EscalationRule",
+                        params=(RULE_ID,), body="EscalationRuleUpdate", errors=CHANGE),
+            "delete": op("delete_escalation_rule", "tasks",
+                         "Delete an escalation rule (administrators)", ok="204",
+                         params=(RULE_ID,), errors=CHANGE,
+                         description="409 once the rule has escalated tasks (its records "
+                                     "keep it): close it with \"active\": false instead."),
+        },
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     return {
@@ -903,9 +1178,9 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"cookie": []}],
         "tags": [{"name": n} for n in (
             "meta", "me", "organisation", "employees", "services", "roles", "messages",
-            "history", "tokens", "catalogs", "counterparties", "contacts",
+            "history", "tokens", "catalogs", "counterparties", "contacts", "tasks",
         )],
-        "paths": {**_paths(), **_client_paths()},
+        "paths": {**_paths(), **_client_paths(), **_task_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,

@@ -5,7 +5,7 @@ token digests) never leave the server. ``openapi.py`` describes each shape."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ecrm_core.access.model import RoleAssignment
@@ -15,9 +15,11 @@ from ecrm_core.counterparties.services import DuplicateCandidate, ListRow, Page
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
+from ecrm_core.tasks.model import EscalationRule, Task, TaskType
+from ecrm_core.tasks.services import TaskPage, TimelineItem
 
 
-def iso(value: datetime | None) -> str | None:
+def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -275,3 +277,69 @@ PHOTO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpe
 def photo_type(data: bytes) -> str:
     return next((kind for magic, kind in PHOTO_TYPES if data.startswith(magic)),
                 "application/octet-stream")
+
+
+# -- tasks (chapter 6: TASK-1…TASK-8) ----------------------------------------------------------
+
+
+def task(obj: Task, now: datetime) -> dict[str, Any]:
+    """A task as of ``now`` (``overdue`` is the core's ``Task.is_overdue``)."""
+    return {
+        **_base(obj),
+        "responsible_id": obj.responsible_id,
+        "task_type_id": obj.task_type_id,
+        "state": plain(obj.state),
+        "overdue": obj.is_overdue(now),
+        "due_date": iso(obj.due_date),
+        "due_time": obj.due_time.strftime("%H:%M") if obj.due_time else None,
+        "due_at": iso(obj.due_at),
+        "what": obj.what,
+        "result": obj.result,
+        "counterparty_id": obj.counterparty_id,
+        "contact_id": obj.contact_id,
+        "project_id": obj.project_id,
+        "remind_minutes": obj.remind_minutes,
+        "remind_at": iso(obj.remind_at),
+        "reminded_at": iso(obj.reminded_at),
+        "done_at": iso(obj.done_at),
+        "created_at": iso(obj.created_at),
+        "created_by": obj.created_by,
+        "updated_at": iso(obj.updated_at),
+        "updated_by": obj.updated_by,
+    }
+
+
+def tasks(objects, now: datetime) -> dict[str, Any]:
+    return {"items": [task(o, now) for o in objects]}
+
+
+def task_page(found: TaskPage, now: datetime) -> dict[str, Any]:
+    return {
+        **tasks(found.rows, now),
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "pages": found.pages,
+        "first_number": found.first_number,
+    }
+
+
+def task_type(obj: TaskType) -> dict[str, Any]:
+    return {**_base(obj), "name": obj.name, "code": obj.code,
+            "remind_minutes": obj.remind_minutes, "active": obj.active}
+
+
+def escalation_rule(obj: EscalationRule) -> dict[str, Any]:
+    return {**_base(obj), "name": obj.name, "delay": obj.delay, "unit": plain(obj.unit),
+            "target": plain(obj.target), "task_type_id": obj.task_type_id,
+            "active": obj.active}
+
+
+def timeline_item(item: TimelineItem, now: datetime) -> dict[str, Any]:
+    """One line of the contact history (TASK-8): a task or a recorded change."""
+    return {
+        "at": iso(item.at),
+        "kind": "task" if item.task is not None else "history",
+        "task": task(item.task, now) if item.task is not None else None,
+        "entry": history_entry(item.entry) if item.entry is not None else None,
+    }

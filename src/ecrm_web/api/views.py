@@ -638,3 +638,164 @@ def contact_photo(contact_id: str):
     response.headers["Content-Type"] = present.photo_type(data)
     response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     return response
+
+
+# -- tasks (TASK-1…TASK-8) ----------------------------------------------------------------------
+#
+# Every change to a task names the version it was prepared against (a stale one is 409);
+# the core decides who may (TASK-6: the responsible employee's chain) and what is valid.
+
+#: Query parameters of the Tasks tabs' filter (TASK-3), passed to the service as they are.
+TASK_FILTERS = ("section", "state", "date_from", "date_to", "task_type_id", "counterparty_id",
+                "project_id")
+
+
+def _now():
+    return core().clock.now()
+
+
+def _task(found) -> dict:
+    return present.task(found, _now())
+
+
+def _task_created(found):
+    return created(_task(found), "api.task", task_id=found.id)
+
+
+def _tasks_page(listing, owner_id: int, *exclude: str):
+    """A Tasks tab: ``listing(actor, owner, filters, page)`` with the filter and the page
+    of the query string (``exclude``: filters the tab has no use for)."""
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    query.check()
+    filters = {k: v for k, v in request.args.items() if k in TASK_FILTERS and k not in exclude}
+    return present.task_page(listing(actor_id(), owner_id, filters, page), _now())
+
+
+@bp.post("/tasks")
+def create_task():
+    return _task_created(core().tasks.create(actor_id(), json_body()))
+
+
+@bp.post("/tasks/calls")
+def register_call():
+    return _task_created(core().tasks.register_call(actor_id(), json_body()))
+
+
+@bp.get("/tasks/<task_id>")
+def task(task_id: str):
+    return _task(core().tasks.get(actor_id(), path_id(task_id, "task_id")))
+
+
+@bp.patch("/tasks/<task_id>")
+def update_task(task_id: str):
+    ident = path_id(task_id, "task_id")
+    data = json_body()
+    require(data, "version")
+    return _task(core().tasks.update(actor_id(), ident, data))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str):
+    ident = path_id(task_id, "task_id")
+    data = json_body()
+    require(data, "version")
+    return _task(core().tasks.complete(actor_id(), ident, data))
+
+
+@bp.delete("/tasks/<task_id>")
+def delete_task(task_id: str):
+    ident = path_id(task_id, "task_id")
+    require(request.args, "version")
+    core().tasks.delete(actor_id(), ident, request.args.get("version"))
+    return no_content()
+
+
+@bp.get("/me/tasks")
+def my_tasks():
+    return _tasks_page(core().tasks.of_employee, actor_id())
+
+
+@bp.get("/employees/<employee_id>/tasks")
+def employee_tasks(employee_id: str):
+    return _tasks_page(core().tasks.of_employee, path_id(employee_id, "employee_id"))
+
+
+@bp.get("/counterparties/<counterparty_id>/tasks")
+def counterparty_tasks(counterparty_id: str):
+    return _tasks_page(core().tasks.of_counterparty,
+                       path_id(counterparty_id, "counterparty_id"), "section", "counterparty_id")
+
+
+@bp.get("/employees/<employee_id>/calendar")
+def employee_calendar(employee_id: str):
+    ident = path_id(employee_id, "employee_id")
+    found = core().tasks.calendar(actor_id(), ident, request.args.get("start"),
+                                  request.args.get("end"))
+    return present.tasks(found, _now())
+
+
+#: Lines of the contact history per page.
+HISTORY_PAGE = 20
+
+
+@bp.get("/counterparties/<counterparty_id>/contact-history")
+def contact_history(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    query.check()
+    now = _now()
+    found = core().tasks.contact_history(actor_id(), ident, page, HISTORY_PAGE)
+    return {"items": [present.timeline_item(i, now) for i in found], "page": page,
+            "per_page": HISTORY_PAGE}
+
+
+# -- the reference books of typical tasks and escalation rules (TASK-4, TASK-7) -------------
+
+
+@bp.get("/task-types")
+def task_types():
+    query = Query()
+    include_inactive = query.flag("include_inactive")
+    query.check()
+    return present.items(core().tasks.task_types(actor_id(), bool(include_inactive)),
+                         present.task_type)
+
+
+@bp.post("/task-types")
+def create_task_type():
+    return created(present.task_type(core().tasks.create_task_type(actor_id(), json_body())))
+
+
+@bp.patch("/task-types/<type_id>")
+def update_task_type(type_id: str):
+    ident = path_id(type_id, "type_id")
+    data = json_body()
+    require(data, "version")
+    return present.task_type(core().tasks.update_task_type(actor_id(), ident, data))
+
+
+@bp.get("/escalation-rules")
+def escalation_rules():
+    return present.items(core().tasks.escalation_rules(actor_id()), present.escalation_rule)
+
+
+@bp.post("/escalation-rules")
+def create_escalation_rule():
+    rule = core().tasks.create_escalation_rule(actor_id(), json_body())
+    return created(present.escalation_rule(rule))
+
+
+@bp.patch("/escalation-rules/<rule_id>")
+def update_escalation_rule(rule_id: str):
+    ident = path_id(rule_id, "rule_id")
+    data = json_body()
+    require(data, "version")
+    return present.escalation_rule(core().tasks.update_escalation_rule(actor_id(), ident, data))
+
+
+@bp.delete("/escalation-rules/<rule_id>")
+def delete_escalation_rule(rule_id: str):
+    core().tasks.delete_escalation_rule(actor_id(), path_id(rule_id, "rule_id"))
+    return no_content()

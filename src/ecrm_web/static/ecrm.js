@@ -82,7 +82,7 @@
   start();
 })();
 
-/* The client base: picking a parent organisation by search in the card form, a
+/* The client base: picking a parent organisation (or a task's counterparty) by search, a
    confirmation before irreversible actions (forms with data-confirm), and the progress
    of an import (polls its JSON until it ends). Without JavaScript the forms still work:
    the parent's ID is typed, and the import page refreshes itself. */
@@ -117,6 +117,8 @@
           if (nameBox) { nameBox.textContent = item.name; }
           results.textContent = "";
           query.value = "";
+          // the task form reloads the contact persons of the picked counterparty
+          target.dispatchEvent(new Event("change", { bubbles: true }));
         });
         li.appendChild(button);
         results.appendChild(li);
@@ -189,7 +191,42 @@
     label.classList.toggle("chosen", !!name);
   });
 
+  // The task form (TASK-4): the contact persons of the chosen counterparty fill the
+  // select (without JavaScript a button shows the form again with them).
+  function setupTaskForm(form) {
+    var url = form.getAttribute("data-contacts-url");
+    var input = form.querySelector("input[name=counterparty_id]");
+    var select = form.querySelector("select[name=contact_id]");
+    if (!url || !input || !select || !window.fetch) { return; }
+    var loaded = input.value.trim();
+    input.addEventListener("change", function () {
+      var id = input.value.trim();
+      if (id === loaded) { return; }
+      loaded = id;
+      var keep = select.options.length ? select.options[0] : null;
+      function fill(contacts) {
+        select.textContent = "";
+        if (keep) { select.appendChild(keep); }
+        contacts.forEach(function (c) {
+          var option = document.createElement("option");
+          option.value = String(c.id);
+          option.textContent = c.name;
+          select.appendChild(option);
+        });
+        select.value = "";
+      }
+      if (!/^\d+$/.test(id)) { fill([]); return; }
+      fetch(url + "?counterparty_id=" + encodeURIComponent(id), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : { contacts: [] }; })
+        .then(function (data) { if (id === loaded) { fill(data.contacts || []); } })
+        .catch(function () { fill([]); });
+    });
+  }
+
   function start() {
+    document.documentElement.classList.add("js");
+    Array.prototype.forEach.call(document.querySelectorAll("[data-contacts-url]"), setupTaskForm);
     Array.prototype.forEach.call(document.querySelectorAll("[data-lookup-url]"), setupLookup);
     Array.prototype.forEach.call(document.querySelectorAll("[data-progress-url]"), setupProgress);
   }

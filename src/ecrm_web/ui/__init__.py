@@ -6,6 +6,8 @@
 - ``ui_admin`` — administration of departments, projects, employees, roles, services (ORG-1…6)
 - ``ui_clients`` — the client base: catalogs, counterparty cards, contacts, search,
   import and exports (CAT-1…6, CP-1…13)
+- ``ui_tasks`` — tasks: the personal and employee Tasks tabs, the card's Tasks and
+  Contact history tabs, the task form, the calendar and its feed (TASK-1…TASK-8)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask_login import current_user
 
 from ecrm_web.ui import texts
 from ecrm_web.ui.common import navigation
-from ecrm_web.ui.present import fmt_dt, fmt_number
+from ecrm_web.ui.present import fmt_dt, fmt_due, fmt_number
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 
@@ -28,11 +30,15 @@ def register(app: Flask) -> None:
     from ecrm_web.ui.clients import bp as clients_bp
     from ecrm_web.ui.me import bp as me_bp
     from ecrm_web.ui.org import bp as org_bp
+    from ecrm_web.ui.tasks import bp as tasks_bp
+    from ecrm_web.ui.tasks import task_state
 
-    for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp):
+    for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp, tasks_bp):
         app.register_blueprint(bp)
 
     app.add_template_filter(fmt_dt, "dt")
+    app.add_template_filter(fmt_due, "due")
+    app.add_template_global(task_state, "task_state")
     app.add_template_filter(fmt_number, "number")
     app.add_template_filter(texts.core_text, "core_text")
     app.add_template_global(texts.label, "label")

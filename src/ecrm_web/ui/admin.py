@@ -1,5 +1,6 @@
 """Administration pages (ORG-1…ORG-6): departments, projects, employees, roles, the
-classifier of service types and the services of departments, projects and employees.
+classifier of service types and the services of departments, projects and employees;
+the reference books of tasks: typical tasks (TASK-4) and escalation rules (TASK-7).
 
 Every action calls one core service and the policy inside it decides: a Forbidden from
 the service is a 403 page and nothing changes. Forms come back with per-field messages
@@ -7,7 +8,7 @@ the service is a 403 page and nothing changes. Forms come back with per-field me
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -509,3 +510,174 @@ def service_availability(service_id: int):
         message=_("The availability is switched."),
     )
 
+
+
+# -- reference books of tasks: typical tasks (TASK-4) and escalation rules (TASK-7) -----------
+#
+# For administrators (the Director or an Administrator): the core refuses everybody else,
+# and these pages and their links are not shown to them.
+
+TASK_TYPE_FIELDS = ("name", "remind_minutes", "version")
+RULE_FIELDS = ("name", "delay", "unit", "target", "task_type_id", "active", "version")
+
+
+def _require_books() -> None:
+    if not navigation().get("administrator"):
+        raise Forbidden("only the Director or an Administrator edits reference books")
+
+
+def _task_types_context() -> dict:
+    return {"section": "task_types",
+            "types": core().tasks.task_types(actor(), include_inactive=True)}
+
+
+@bp.get("/task-types")
+@login_required
+def task_types():
+    _require_books()
+    return render_template("admin/task_types.html", errors={}, values=None,
+                           **_task_types_context())
+
+
+@bp.post("/task-types")
+@login_required
+def create_task_type():
+    data = _pick(TASK_TYPE_FIELDS[:-1])
+    return handle_form(
+        lambda: core().tasks.create_task_type(actor(), data),
+        success=lambda _r: redirect_to(url_for("ui_admin.task_types")),
+        template="admin/task_types.html",
+        context=_task_types_context,
+        message=_("The typical task is created."),
+    )
+
+
+def _task_type_context(type_id: int) -> dict:
+    found = [t for t in core().tasks.task_types(actor(), include_inactive=True)
+             if t.id == type_id]
+    if not found:
+        abort(404)
+    return {"section": "task_types", "obj": found[0]}
+
+
+@bp.get("/task-types/<int:type_id>/edit")
+@login_required
+def edit_task_type(type_id: int):
+    _require_books()
+    return render_template("admin/task_type_edit.html", errors={}, values=None,
+                           **_task_type_context(type_id))
+
+
+@bp.post("/task-types/<int:type_id>/edit")
+@login_required
+def update_task_type(type_id: int):
+    data = _pick(TASK_TYPE_FIELDS)
+    return handle_form(
+        lambda: core().tasks.update_task_type(actor(), type_id, data),
+        success=lambda _r: redirect_to(url_for("ui_admin.task_types")),
+        template="admin/task_type_edit.html",
+        context=lambda: _task_type_context(type_id),
+        message=_("The typical task is saved."),
+    )
+
+
+@bp.post("/task-types/<int:type_id>/active")
+@login_required
+def task_type_active(type_id: int):
+    """Close a typical task (new tasks cannot take it; old ones keep it) or open it."""
+    data = _pick(("active", "version"))
+    return handle_form(
+        lambda: core().tasks.update_task_type(actor(), type_id, data),
+        success=lambda _r: redirect_to(url_for("ui_admin.task_types")),
+        template="admin/task_types.html",
+        context=_task_types_context,
+        message=_("The typical task is saved."),
+    )
+
+
+def _rule_options() -> dict:
+    types = core().tasks.task_types(actor(), include_inactive=True)
+    return {
+        "unit_options": [(k, str(v)) for k, v in texts.DELAY_UNITS.items()],
+        "target_options": [(k, str(v)) for k, v in texts.ESCALATION_TARGETS.items()],
+        "type_options": [(t.id, t.name) for t in types],
+        "type_names": {t.id: t.name for t in types},
+    }
+
+
+def _rules_context() -> dict:
+    return {"section": "escalation_rules",
+            "rules": core().tasks.escalation_rules(actor()), **_rule_options()}
+
+
+@bp.get("/escalation-rules")
+@login_required
+def escalation_rules():
+    _require_books()
+    return render_template("admin/escalation_rules.html", errors={},
+                           values={"unit": "working_days", "target": "head", "active": "1"},
+                           **_rules_context())
+
+
+@bp.post("/escalation-rules")
+@login_required
+def create_escalation_rule():
+    data = _pick(RULE_FIELDS[:-1])
+    return handle_form(
+        lambda: core().tasks.create_escalation_rule(actor(), data),
+        success=lambda _r: redirect_to(url_for("ui_admin.escalation_rules")),
+        template="admin/escalation_rules.html",
+        context=_rules_context,
+        message=_("The escalation rule is created."),
+    )
+
+
+def _rule_context(rule_id: int) -> dict:
+    found = [r for r in core().tasks.escalation_rules(actor()) if r.id == rule_id]
+    if not found:
+        abort(404)
+    return {"section": "escalation_rules", "obj": found[0], **_rule_options()}
+
+
+def _rule_values(rule) -> dict[str, str]:
+    return {"name": rule.name, "delay": str(rule.delay), "unit": rule.unit.value,
+            "target": rule.target.value,
+            "task_type_id": "" if rule.task_type_id is None else str(rule.task_type_id),
+            "active": "1" if rule.active else "0", "version": str(rule.version)}
+
+
+@bp.get("/escalation-rules/<int:rule_id>/edit")
+@login_required
+def edit_escalation_rule(rule_id: int):
+    _require_books()
+    context = _rule_context(rule_id)
+    return render_template("admin/escalation_rule_edit.html", errors={},
+                           values=_rule_values(context["obj"]), **context)
+
+
+@bp.post("/escalation-rules/<int:rule_id>/edit")
+@login_required
+def update_escalation_rule(rule_id: int):
+    data = _pick(RULE_FIELDS)
+    return handle_form(
+        lambda: core().tasks.update_escalation_rule(actor(), rule_id, data),
+        success=lambda _r: redirect_to(url_for("ui_admin.escalation_rules")),
+        template="admin/escalation_rule_edit.html",
+        context=lambda: _rule_context(rule_id),
+        message=_("The escalation rule is saved."),
+    )
+
+
+@bp.get("/escalation-rules/<int:rule_id>/delete")
+@login_required
+def confirm_rule_removal(rule_id: int):
+    _require_books()
+    return render_template("admin/escalation_rule_delete.html", **_rule_context(rule_id))
+
+
+@bp.post("/escalation-rules/<int:rule_id>/delete")
+@login_required
+def delete_escalation_rule(rule_id: int):
+    core().tasks.delete_escalation_rule(actor(), rule_id)
+    flash(_("The escalation rule is deleted."), "success")
+    return redirect_to(url_for("ui_admin.escalation_rules"))

@@ -18,19 +18,24 @@ LANGUAGES = ("ru", "en")
 YEAR = 365 * 24 * 3600
 
 
+def _home() -> str:
+    """AUTH-2: the employee's chosen home page ("make this my home page"), else the
+    counterparties page."""
+    return safe_next(core().org.home_page(actor())) or url_for("ui_clients.home")
+
+
 @bp.get("/")
 @login_required
 def index():
-    # AUTH-2: the start page is the counterparties page.
-    return redirect(url_for("ui_clients.home"))
+    return redirect(_home())
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.values.get("next")) or url_for("ui_clients.home")
+    given = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(target)
+            return redirect(given or _home())
         return render_template("login.html", next=safe_next(request.args.get("next")))
     try:
         auth.sign_in(request.form.get("login", ""), request.form.get("password", ""))
@@ -44,7 +49,8 @@ def login():
             "login.html", error=error, login=request.form.get("login", ""),
             next=safe_next(request.form.get("next")),
         ), status
-    return redirect(target, code=303)
+    # ``next`` first (the page that asked for a login), else the home page (AUTH-2).
+    return redirect(given or _home(), code=303)
 
 
 @bp.post("/logout")

@@ -4,7 +4,8 @@ catalogs (CAT-4), the counterparty card with its tabs (UI-1, CP-15): requisites,
 contacts (CP-8), related clients (CP-11), history (HIST-1) and responsible managers
 (CP-6); registration with the duplicate warning (CP-3) and the EGRUL fill (CP-2),
 moving between catalogs (CAT-6), deletion marks and hard deletes (CP-12), the search line
-and advanced search (CP-9, CP-10), import of a file and list exports.
+and advanced search (CP-9, CP-10), import of a file and list exports. The card's Tasks
+and Contact history tabs are in ui/tasks.py (they render the card through ``card_context``).
 
 Every view parses its input, calls one core service (whose policy decides) and renders;
 forms answer through ``handle_form`` (422 with field messages, 409 on a stale version
@@ -93,9 +94,12 @@ def _page_arg() -> int:
 
 def _page_url(page: int) -> str:
     """The current address with another page number (the pager's links)."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    # a query argument named like a part of the path (``?catalog_id=`` on a catalog's
+    # page) must not clash with it
+    args = {k: v for k, v in request.args.items() if k not in view_args}
     args["page"] = str(page)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **view_args, **args)
 
 
 def _next_target(default: str) -> str:
@@ -477,7 +481,7 @@ def _card_back(card) -> str:
         else back
 
 
-def _card_context(counterparty_id: int, tab: str = "requisites", **extra) -> dict:
+def card_context(counterparty_id: int, tab: str = "requisites", **extra) -> dict:
     app = core()
     card = app.counterparties.get(actor(), counterparty_id)
     managers = app.counterparties.managers(actor(), card.id)
@@ -516,7 +520,7 @@ def card(counterparty_id: int, tab: str):
     if tab not in CARD_TABS:
         abort(404)
     return render_template("clients/card.html", errors={}, values=None,
-                           **_card_context(counterparty_id, tab))
+                           **card_context(counterparty_id, tab))
 
 
 def _edit_context(counterparty_id: int, **extra) -> dict:
@@ -653,7 +657,7 @@ def purge(counterparty_id: int):
     except Conflict as exc:
         links = [(texts.label(texts.LINK_LABELS, k), v) for k, v in exc.details.items()]
         return render_template("clients/card.html", purge_refusal=links, errors={},
-                               values=None, **_card_context(counterparty_id)), 409
+                               values=None, **card_context(counterparty_id)), 409
     flash(_("The card is deleted for good."), "success")
     return redirect_to(url_for("ui_clients.catalog", catalog_id=catalog_id))
 
@@ -679,7 +683,7 @@ def add_contact(counterparty_id: int):
         success=lambda _c: redirect_to(url_for("ui_clients.card", counterparty_id=counterparty_id,
                                                tab="contacts")),
         template="clients/card.html",
-        context=lambda: _card_context(counterparty_id, "contacts", adding=True),
+        context=lambda: card_context(counterparty_id, "contacts", adding=True),
         message=_("The contact is added."),
     )
 
@@ -752,7 +756,7 @@ def upload_photo(counterparty_id: int, contact_id: int):
         core().counterparties.set_photo(actor(), contact_id, data)
     except ValidationFailed as exc:
         message = texts.core_text(exc.errors.get("photo", exc.message))
-        return render_template("clients/card.html", errors={}, values=None, **_card_context(
+        return render_template("clients/card.html", errors={}, values=None, **card_context(
             counterparty_id, "contacts", photo_errors={contact_id: message})), 422
     flash(_("The photo is saved."), "success")
     return redirect_to(url_for("ui_clients.card", counterparty_id=counterparty_id,
@@ -786,7 +790,7 @@ def assign(counterparty_id: int):
         success=lambda _a: redirect_to(url_for("ui_clients.card", counterparty_id=counterparty_id,
                                                tab="managers")),
         template="clients/card.html",
-        context=lambda: _card_context(counterparty_id, "managers"),
+        context=lambda: card_context(counterparty_id, "managers"),
         message=_("Requests for confirmation are sent to the employee and their head."),
     )
 

@@ -96,10 +96,12 @@ def redirect_to(url: str):
 
 
 def navigation() -> dict:
-    """What the navigation panel needs: unread counter, newest message id, admin links."""
+    """What the navigation panel needs: unread counter, newest message id, admin links
+    (the reference books of tasks for administrators), the saved home page (AUTH-2)."""
     if "ecrm_nav" in g:
         return g.ecrm_nav
-    nav = {"unread": 0, "last_message_id": 0, "manages": False, "director": False}
+    nav = {"unread": 0, "last_message_id": 0, "manages": False, "director": False,
+           "administrator": False, "home_page": ""}
     if current_user.is_authenticated:
         app = core()
         try:
@@ -110,5 +112,7 @@ def navigation() -> dict:
             return nav
         nav["director"] = policy.is_director
         nav["manages"] = policy.may_administer
+        nav["administrator"] = policy.is_administrator
+        nav["home_page"] = app.org.home_page(actor())
     g.ecrm_nav = nav
     return nav

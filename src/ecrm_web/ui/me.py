@@ -1,5 +1,7 @@
-"""The personal page (ORG-4): personal data, the Messages tab (MSG-1, MSG-2) with the
-live-popup poll, personal API tokens and the employee's own history."""
+"""The personal page (ORG-4): personal data with the summary of today's and overdue
+tasks, the Messages tab (MSG-1, MSG-2) with the live-popup poll, personal API tokens, the
+employee's own history and "make this my home page" (AUTH-2). The Tasks and Calendar
+tabs are in ui/tasks.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ from flask_login import current_user, login_required
 
 from ecrm_core.kernel.errors import ValidationFailed
 from ecrm_web.ui import texts
-from ecrm_web.ui.common import actor, as_int, core, form_data, handle_form, redirect_to
+from ecrm_web.ui.common import (
+    actor,
+    as_int,
+    core,
+    form_data,
+    handle_form,
+    redirect_to,
+    safe_next,
+)
 from ecrm_web.ui.present import TIMEZONES, Names
 
 bp = Blueprint("ui_me", __name__, url_prefix="/me")
@@ -24,7 +34,8 @@ def _me():
     return core().org.employee(actor(), actor())
 
 
-def _page_context(**extra) -> dict:
+def page_context(**extra) -> dict:
+    """What every tab of the personal page shows (its header and tabs)."""
     me = _me()
     names = Names()
     return {
@@ -36,10 +47,18 @@ def _page_context(**extra) -> dict:
     }
 
 
+def _data_context(**extra) -> dict:
+    """The personal data tab with the block of today's and overdue tasks (ORG-4)."""
+    from ecrm_web.ui.tasks import TaskNames, today  # the tasks pages build on this module
+
+    return page_context(tab="data", summary=core().tasks.summary(actor(), actor()),
+                        summary_names=TaskNames(), today_iso=today().isoformat(), **extra)
+
+
 @bp.get("")
 @login_required
 def personal():
-    return render_template("me/data.html", tab="data", errors={}, values=None, **_page_context())
+    return render_template("me/data.html", errors={}, values=None, **_data_context())
 
 
 @bp.post("")
@@ -50,7 +69,7 @@ def update_personal():
         lambda: core().org.update_employee(actor(), actor(), data),
         success=lambda _r: redirect_to(url_for("ui_me.personal")),
         template="me/data.html",
-        context=lambda: _page_context(tab="data"),
+        context=_data_context,
         message=_("Your personal data are saved."),
     )
 
@@ -70,7 +89,7 @@ def change_password():
         call,
         success=lambda _r: redirect_to(url_for("ui_me.personal")),
         template="me/data.html",
-        context=lambda: _page_context(tab="data", password_form=True),
+        context=lambda: _data_context(password_form=True),
         message=_("Your password is changed."),
     )
 
@@ -89,12 +108,12 @@ def messages():
     rows = app.messages.inbox(actor(), page=page, per_page=PER_PAGE)
     return render_template(
         "me/messages.html", tab="messages", rows=rows, page=page, pages=pages, total=total,
-        **_page_context(),
+        **page_context(),
     )
 
 
 def _message_context(message_id: int) -> dict:
-    return _page_context(tab="messages", message=core().messages.get(actor(), message_id))
+    return page_context(tab="messages", message=core().messages.get(actor(), message_id))
 
 
 @bp.get("/messages/<int:message_id>")
@@ -103,7 +122,7 @@ def message(message_id: int):
     """Open a message ("→"): it is marked read."""
     opened = core().messages.mark_read(actor(), message_id)
     return render_template("me/message.html", errors={}, values=None,
-                           **_page_context(tab="messages", message=opened))
+                           **page_context(tab="messages", message=opened))
 
 
 @bp.post("/messages/<int:message_id>/answer")
@@ -157,7 +176,7 @@ def poll():
 
 
 def _tokens_context(**extra) -> dict:
-    return _page_context(tab="tokens", tokens=core().auth.api_tokens(actor()), **extra)
+    return page_context(tab="tokens", tokens=core().auth.api_tokens(actor()), **extra)
 
 
 @bp.get("/tokens")
@@ -193,4 +212,26 @@ def revoke_token(token_id: int):
 def history():
     me = _me()
     entries = core().history.of(actor(), me.ref)
-    return render_template("me/history.html", tab="history", entries=entries, **_page_context())
+    return render_template("me/history.html", tab="history", entries=entries, **page_context())
+
+
+# -- the home page (AUTH-2) --------------------------------------------------------------------
+
+
+@bp.post("/home-page")
+@login_required
+def set_home_page():
+    """"Make this my home page": the page (a path of ECRM) opened after signing in; an
+    empty path returns to the default (the counterparties page)."""
+    path = form_data().get("path", "")
+    try:
+        saved = core().org.set_home_page(actor(), path)
+    except ValidationFailed as exc:
+        flash(texts.core_text(exc.errors.get("home_page", exc.message)), "error")
+        return redirect_to(url_for("ui_me.personal"))
+    if saved:
+        flash(_("This page is now your home page: it opens after you sign in."), "success")
+    else:
+        flash(_("The home page is the counterparties page again."), "success")
+    return redirect_to(safe_next(saved) or safe_next(form_data().get("next"))
+                       or url_for("ui_me.personal"))

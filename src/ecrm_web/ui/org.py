@@ -72,6 +72,17 @@ def advanced_search():
 # -- employees ---------------------------------------------------------------------------
 
 
+def employee_context(employee_id: int, tab: str, names: Names | None = None) -> dict:
+    """What every tab of an employee's page shows: the header, the tabs (Tasks and
+    Calendar for those who may see the employee's tasks, TASK-6) and the back button."""
+    obj = core().org.employee(actor(), employee_id)
+    return {
+        "obj": obj, "tab": tab, "names": names or Names(), "may_edit": _may_edit(obj.ref),
+        "may_see_tasks": core().access.allowed(actor(), Action.VIEW, obj.ref, kind="task"),
+        "back": back_url(_list_url("ui_admin.employees")),
+    }
+
+
 @bp.get("/employees/<int:employee_id>", defaults={"tab": "card"})
 @bp.get("/employees/<int:employee_id>/<tab>")
 @login_required
@@ -79,12 +90,8 @@ def employee(employee_id: int, tab: str):
     if tab not in EMPLOYEE_TABS:
         abort(404)
     app = core()
-    obj = app.org.employee(actor(), employee_id)
-    names = Names()
-    context = {
-        "obj": obj, "tab": tab, "names": names, "may_edit": _may_edit(obj.ref),
-        "back": back_url(_list_url("ui_admin.employees")),
-    }
+    context = employee_context(employee_id, tab)
+    obj = context["obj"]
     if tab == "services":
         context["services"] = app.org.services_of(actor(), obj.ref)
         context["may_manage_services"] = _may_manage_services(obj.ref)

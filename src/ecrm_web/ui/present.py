@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, format_number
+from flask_babel import format_date, format_datetime, format_number
 from flask_babel import gettext as _
 
 from ecrm_core.kernel.refs import ObjectRef
@@ -35,6 +35,17 @@ def fmt_dt(value: object, fmt: str = "short") -> str:
         else:
             return "—"
     return format_datetime(value, fmt)
+
+
+def fmt_due(task: object) -> str:
+    """A task's due day and time as its responsible employee set them (their local
+    time), e.g. «31.03.2026 14:30»; a task without a time shows the day only."""
+    day = getattr(task, "due_date", None)
+    if day is None:
+        return "—"
+    clock = getattr(task, "due_time", None)
+    text = format_date(day, "short")
+    return f"{text} {clock.strftime('%H:%M')}" if clock else text
 
 
 def fmt_number(value: object) -> str:

@@ -94,6 +94,22 @@ CORE_MESSAGES = (
     N_("the card is linked to other objects; mark it deleted instead"),
     N_("possible duplicates found; open them or save anyway"),
     N_("the EGRUL lookup is not configured (set ECRM_REGISTRY_TOKEN; docs/configuration.md)"),
+    # tasks and contacts with clients (§6.1, TASK-1…TASK-8), the home page (AUTH-2)
+    N_("a date like 2026-03-31"),
+    N_("a time like 14:30"),
+    N_("a typical task with this name exists"),
+    N_("at most two months after the start"),
+    N_("choose the counterparty first"),
+    N_("client or employee"),
+    N_("employee tasks have no counterparty"),
+    N_("no such typical task"),
+    N_("not a contact person of this counterparty"),
+    N_("only the Director or an Administrator edits reference books"),
+    N_("planned or done"),
+    N_("the task is already done"),
+    N_("the typical task «call» is missing or closed in the reference book"),
+    N_("you may not view this task"),
+    N_("a page of ECRM (a path starting with /)"),
 )
 
 #: Why the state register (EGRUL) could not answer (ecrm_adapters.registries), shown when
@@ -157,6 +173,11 @@ KIND_LABELS = {
     "catalog": lazy_gettext("Catalog"),
     "counterparty": lazy_gettext("Counterparty"),
     "invoice": lazy_gettext("Invoice"),
+    "task": lazy_gettext("Task"),
+    "task_type": lazy_gettext("Typical task"),
+    "escalation_rule": lazy_gettext("Escalation rule"),
+    "task_escalation": lazy_gettext("Escalation"),
+    "calendar": lazy_gettext("Calendar"),
 }
 
 ACTION_LABELS = {
@@ -196,6 +217,8 @@ HISTORY_ACTIONS = {
     "RoleRevoked": lazy_gettext("Role revoked"),
     "MessageCreated": lazy_gettext("Message sent"),
     "ConfirmationAnswered": lazy_gettext("Request answered"),
+    "TaskEscalated": lazy_gettext("Escalated"),
+    "TaskReminded": lazy_gettext("Reminder sent"),
 }
 
 #: Field names (forms, history, error summaries).
@@ -274,6 +297,58 @@ FIELD_LABELS = {
     "file": lazy_gettext("File"),
     "employee_confirmed": lazy_gettext("Confirmed by the employee"),
     "head_confirmed": lazy_gettext("Confirmed by the head"),
+    # tasks (TASK-1…TASK-8)
+    "responsible_id": lazy_gettext("Responsible"),
+    "task_type_id": lazy_gettext("Typical task"),
+    "due_date": lazy_gettext("Due date"),
+    "due_time": lazy_gettext("Time"),
+    "due_at": lazy_gettext("Deadline"),
+    "what": lazy_gettext("What to do"),
+    "result": lazy_gettext("Result"),
+    "contact_id": lazy_gettext("Contact person"),
+    "remind_minutes": lazy_gettext("Reminder, minutes before"),
+    "remind_at": lazy_gettext("Reminder at"),
+    "reminded_at": lazy_gettext("Reminded"),
+    "done_at": lazy_gettext("Done"),
+    "date_from": lazy_gettext("Period from"),
+    "date_to": lazy_gettext("Period till"),
+    "section": lazy_gettext("Section"),
+    "start": lazy_gettext("Start"),
+    "end": lazy_gettext("End"),
+    "date": lazy_gettext("Date"),
+    "delay": lazy_gettext("Delay"),
+    "unit": lazy_gettext("Unit"),
+    "target": lazy_gettext("Whom to notify"),
+    "escalation_rule": lazy_gettext("Escalation rule"),
+    "notified": lazy_gettext("Notified"),
+    "home_page": lazy_gettext("Home page"),
+    "created_by": lazy_gettext("Created by"),
+    "created_at": lazy_gettext("Created"),
+}
+
+#: Execution of a task (TASK-4) and the Tasks tabs' state filter (TASK-3).
+TASK_STATES = {
+    "planned": lazy_gettext("planned"),
+    "done": lazy_gettext("done"),
+    "overdue": lazy_gettext("overdue"),
+}
+
+#: The two parts of a personal Tasks tab (TASK-2).
+TASK_SECTIONS = {
+    "client": lazy_gettext("Client and deal tasks"),
+    "employee": lazy_gettext("Employee tasks"),
+}
+
+#: Escalation rules (TASK-7).
+DELAY_UNITS = {
+    "hours": lazy_gettext("hours"),
+    "working_days": lazy_gettext("working days"),
+}
+
+ESCALATION_TARGETS = {
+    "responsible": lazy_gettext("the responsible employee"),
+    "head": lazy_gettext("their head"),
+    "director": lazy_gettext("the Director"),
 }
 
 #: Field names of a counterparty's card where they differ from the general ones.
@@ -349,6 +424,8 @@ PATTERNS: tuple[tuple[re.Pattern, str, tuple[tuple[str, Callable[[str], str]], .
     (re.compile(r"^at least (\d+) characters$"), N_("at least %(n)s characters"),
      (("n", _same),)),
     (re.compile(r"^one of: (.*)$"), N_("one of: %(values)s"), (("values", _same),)),
+    (re.compile(r"^a whole number from (\d+) to (\d+)$"),
+     N_("a whole number from %(low)s to %(high)s"), (("low", _same), ("high", _same))),
     (re.compile(r"^unknown role (.*); one of: .*$"), N_("unknown role %(role)s"),
      (("role", _same),)),
     (re.compile(r"^role (\w+) is granted on: (.*), not on (\w+)$"),

@@ -193,7 +193,17 @@ def test_working_days_skip_the_weekend_in_local_time():
         2026, 3, 9, 15, 0, tzinfo=UTC)  # Monday 21:00
     saturday = deadline(date(2026, 3, 7), time(10, 0), "Europe/Moscow")
     assert add_working_days(saturday, 1, "Europe/Moscow") == datetime(
-        2026, 3, 10, 7, 0, tzinfo=UTC)  # counted from Monday: Tuesday 10:00
+        2026, 3, 9, 21, 0, tzinfo=UTC)  # the weekend does not count: all of Monday
+    # a Thursday deadline day ends at Friday 00:00; one working day later is the end of
+    # Friday, not Monday — and a Thursday 23:59 task is late by one working day at
+    # Friday 23:59 (the day boundary does not jump)
+    thursday = deadline(date(2026, 3, 5), None, "Europe/Moscow")
+    assert add_working_days(thursday, 1, "Europe/Moscow") == datetime(
+        2026, 3, 6, 21, 0, tzinfo=UTC)
+    late = deadline(date(2026, 3, 5), time(23, 59), "Europe/Moscow")
+    assert add_working_days(late, 1, "Europe/Moscow") == datetime(
+        2026, 3, 6, 20, 59, tzinfo=UTC)
+    assert add_working_days(thursday, 0, "Europe/Moscow") == thursday
 
 
 def test_reminders_go_once_before_the_due_time(w):
@@ -279,8 +289,9 @@ def test_the_calendar_and_its_private_feed(w):
     with pytest.raises(ValidationFailed):
         w.tasks.calendar(w.mgr.id, w.mgr.id, "2026-03-01", "2026-12-31")
     token = w.tasks.issue_feed_token(w.mgr.id)
-    employee, tasks = w.tasks.feed(token)
-    assert employee.id == w.mgr.id and len(tasks) == 2
+    found = w.tasks.feed(token)
+    assert found.employee.id == w.mgr.id and len(found.tasks) == 2
+    assert set(found.type_names.values()) >= {"Встреча"}
     new = w.tasks.issue_feed_token(w.mgr.id)
     with pytest.raises(NotFound):
         w.tasks.feed(token)  # the old address stops working
@@ -340,3 +351,58 @@ def test_a_deleted_escalation_rule_takes_its_records_not_the_history(w):
     w.tasks.delete_escalation_rule(w.d, rule.id)
     assert w.storage.stores["task_escalations"] == {}
     assert any(e.action == "TaskEscalated" for e in w.app.history.of(w.d, task.ref))
+
+
+def test_a_zone_change_does_not_escalate_the_same_deadline_again(w):
+    w.tasks.create_escalation_rule(w.d, {"name": "Сразу", "delay": 0, "unit": "hours",
+                                         "target": "head"})
+    plan(w, w.mgr.id, due_date="2026-03-01")
+    assert w.tasks.escalate().escalations == 1
+    w.app.org.update_employee(w.d, w.mgr.id, {"timezone": "Europe/Moscow"})
+    assert w.tasks.escalate().escalations == 0
+
+
+def test_disabled_heads_and_employees_get_no_alerts(w):
+    w.tasks.create_escalation_rule(w.d, {"name": "Сразу", "delay": 0, "unit": "hours",
+                                         "target": "head"})
+    w.app.org.update_employee(w.d, w.head.id, {"active": False})
+    plan(w, w.mgr.id, due_date="2026-03-01")
+    assert [p.recipient_id for p in w.tasks.pending_escalations()] == [w.d]
+    plan(w, w.other.id, due_date="2026-03-02", due_time="18:00")
+    w.app.org.update_employee(w.d, w.other.id, {"active": False})
+    w.clock.advance(hours=2, minutes=30)
+    assert w.tasks.send_reminders() == 0
+
+
+def test_a_removed_contact_leaves_its_tasks_without_it(w):
+    task = plan(w, w.mgr.id, counterparty_id=w.card.id, contact_id=w.contact.id)
+    w.app.counterparties.remove_contact(w.d, w.contact.id)
+    assert w.tasks.get(w.mgr.id, task.id).contact_id is None
+    with pytest.raises(Conflict) as err:
+        w.app.counterparties.purge(w.d, w.card.id)
+    assert err.value.details["tasks"] == 1
+
+
+def test_sales_management_is_granted_by_the_director_only(w):
+    admin = w.app.org.add_employee(w.d, {"login": "adm", "password": PASSWORD,
+                                         "full_name": "Админов", "department_id": w.sales.id})
+    w.app.access.grant(w.d, admin.id, "administrator", w.sales.ref)
+    with pytest.raises(Forbidden):
+        w.app.access.grant(admin.id, admin.id, "sales_management", w.sales.ref)
+    grant = w.app.access.grant(w.d, admin.id, "sales_management", w.sales.ref)
+    with pytest.raises(Forbidden):
+        w.app.access.revoke(admin.id, grant.id)
+
+
+def test_a_personal_head_works_tasks_but_not_services(w):
+    """ORG-5 stays with department heads; an employee's own head gets tasks (TASK-6)."""
+    boss = w.app.org.add_employee(w.d, {"login": "boss", "password": PASSWORD,
+                                        "full_name": "Личный начальник"})
+    w.app.org.update_employee(w.d, w.other.id, {"head_id": boss.id})
+    assert plan(w, boss.id, responsible_id=w.other.id).responsible_id == w.other.id
+    from ecrm_core.access.model import Action
+    from ecrm_core.access.policy import is_allowed
+    from ecrm_core.access.policy import ScopeNode
+    chain = [ScopeNode(ObjectRef("employee", w.other.id), boss.id)]
+    assert not is_allowed(boss.id, (), Action.MANAGE_SERVICES, "employee", chain)
+    assert is_allowed(boss.id, (), Action.EDIT, "task", chain)

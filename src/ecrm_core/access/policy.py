@@ -91,10 +91,13 @@ DIRECTION_ROLES = frozenset({Role.CLIENT_MANAGER})
 #: their tasks).
 OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)}) | TASK_WORK
 
-#: A head — of a department up the employee's tree, or the employee's own head — sets
-#: the employee's personal services (ORG-5) and plans and checks their tasks (TASK-6).
+#: A department head (up the employee's tree) sets the employee's personal services
+#: (ORG-5) and plans and checks their tasks (TASK-6).
 HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)}
                                                 ) | TASK_WORK
+#: An employee's own head (``Employee.head_id``), who may sit in another department,
+#: plans and checks their tasks only (TASK-6).
+PERSONAL_HEAD: frozenset[tuple[Action, str]] = TASK_WORK
 
 
 @attrs.frozen
@@ -138,8 +141,10 @@ def is_allowed(
     if (action, kind) in OWN and ObjectRef(refs.EMPLOYEE, actor_id) in in_chain:
         return True
     return any(
-        node.head_id == actor_id and node.ref.kind in (refs.DEPARTMENT, refs.EMPLOYEE)
-        and (action, kind) in HEAD for node in chain
+        node.head_id == actor_id and (action, kind) in (
+            HEAD if node.ref.kind == refs.DEPARTMENT
+            else PERSONAL_HEAD if node.ref.kind == refs.EMPLOYEE else ())
+        for node in chain
     )
 
 

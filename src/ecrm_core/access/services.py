@@ -120,6 +120,16 @@ def active_directors(uow: UnitOfWork, excluding: int | None = None) -> set[int]:
     return found
 
 
+#: Roles only the Director grants and revokes: the Director, and Sales management, which
+#: gives rights over other employees' work (TASK-6) that an Administrator of their
+#: department does not have — they must not be able to grant it to themselves.
+DIRECTOR_GRANTS: dict[Role, tuple[str, str]] = {
+    Role.DIRECTOR: ("only the Director may appoint a Director",
+                    "only the Director may remove a Director"),
+    Role.SALES_MANAGEMENT: ("only the Director may appoint Sales management",
+                            "only the Director may remove Sales management"),
+}
+
 #: kind -> the role whose holders answer for objects of that kind.
 RESPONSIBLE_ROLES: dict[str, Role] = {refs.PROJECT: Role.MANAGEMENT}
 
@@ -143,9 +153,9 @@ class AccessService:
                 chain = chain_of(uow, scope)
             except NotFound:
                 raise ValidationFailed.single("scope", f"no such {scope.kind}") from None
-            if parsed is Role.DIRECTOR:
+            if parsed in DIRECTOR_GRANTS:
                 if not policy.is_director:
-                    raise Forbidden("only the Director may appoint a Director")
+                    raise Forbidden(DIRECTOR_GRANTS[parsed][0])
             else:
                 policy.require(Action.GRANT, scope.kind, chain, project_id)
             existing = uow.roles.first(
@@ -174,9 +184,9 @@ class AccessService:
             assignment = uow.roles.get(assignment_id)
             if assignment is None:
                 raise NotFound(refs.ROLE_ASSIGNMENT, assignment_id)
-            if assignment.role is Role.DIRECTOR:
+            if assignment.role in DIRECTOR_GRANTS:
                 if not policy.is_director:
-                    raise Forbidden("only the Director may remove a Director")
+                    raise Forbidden(DIRECTOR_GRANTS[assignment.role][1])
                 if not active_directors(uow, excluding=assignment.employee_id):
                     raise ValidationFailed.single(
                         "role", "the company must keep at least one active Director"

@@ -506,6 +506,7 @@ class CounterpartyService:
             "curator_assignments": uow.curator_assignments.count(counterparty_id=card.id),
             "roles": uow.roles.count(scope_kind=COUNTERPARTY, scope_id=card.id),
             "messages": uow.messages.count(subject_kind=COUNTERPARTY, subject_id=card.id),
+            "tasks": uow.tasks.count(counterparty_id=card.id),
         }
         return {k: v for k, v in found.items() if v}
 
@@ -780,6 +781,10 @@ class CounterpartyService:
             if contact is None:
                 raise NotFound(CONTACT, contact_id)
             policy.require(Action.EDIT, COUNTERPARTY, chain_of(uow, contact.ref))
+            # the card's tasks with this contact person stay, without the person (their
+            # history keeps who it was)
+            for task in uow.tasks.list(contact_id=contact.id):
+                task.apply_changes({"contact_id": None})
             contact.record_deleted(("full_name", "counterparty_id"))
             uow.contacts.delete(contact)
             uow.commit()

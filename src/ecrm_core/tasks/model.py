@@ -90,18 +90,23 @@ def reminder_moment(due_date: date, due_time: time | None, tz: str, minutes: int
 
 
 def add_working_days(moment: datetime, days: int, tz: str) -> datetime:
-    """``moment`` moved ``days`` working days (Mon–Fri, local) ahead, keeping the local
-    time of day; a moment on a weekend counts from the next Monday's same time."""
-    local = moment.astimezone(zone(tz))
-    day, clock = local.date(), local.timetz().replace(tzinfo=None)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    left = days
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return datetime.combine(day, clock, tzinfo=zone(tz)).astimezone(UTC)
+    """The moment when ``days`` whole working days (Mon–Fri, local) have passed since
+    ``moment``: working time accrues only on weekdays, so Thursday 23:59 + 1 is Friday
+    23:59, Friday 00:00 (the end of a Thursday deadline day) + 1 is Saturday 00:00, and
+    Friday 10:00 + 1 is Monday 10:00. Russian zones keep no daylight saving: local
+    wall-clock arithmetic is exact."""
+    local_zone = zone(tz)
+    cursor = moment.astimezone(local_zone).replace(tzinfo=None)
+    remaining = timedelta(days=days)
+    while remaining > timedelta(0):
+        next_day = datetime.combine(cursor.date() + timedelta(days=1), time(0))
+        if cursor.weekday() < 5:
+            if next_day - cursor >= remaining:
+                cursor += remaining
+                break
+            remaining -= next_day - cursor
+        cursor = next_day
+    return cursor.replace(tzinfo=local_zone).astimezone(UTC)
 
 
 def local_day(moment: datetime, tz: str) -> date:

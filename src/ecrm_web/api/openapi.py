@@ -1151,9 +1151,12 @@ def _task_paths() -> dict[str, Any]:
                         params=(RULE_ID,), body="EscalationRuleUpdate", errors=CHANGE),
             "delete": op("delete_escalation_rule", "tasks",
                          "Delete an escalation rule (administrators)", ok="204",
-                         params=(RULE_ID,), errors=CHANGE,
-                         description="409 once the rule has escalated tasks (its records "
-                                     "keep it): close it with \"active\": false instead."),
+                         params=(RULE_ID, _query("version", VERSION,
+                                                 "The version you read (409 when stale)")),
+                         errors=CHANGE,
+                         description="Its records of escalations sent go with it; what it "
+                                     "sent stays in the tasks' history. \"active\": false "
+                                     "only stops it."),
         },
     }
 

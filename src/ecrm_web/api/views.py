@@ -797,5 +797,6 @@ def update_escalation_rule(rule_id: str):
 
 @bp.delete("/escalation-rules/<rule_id>")
 def delete_escalation_rule(rule_id: str):
-    core().tasks.delete_escalation_rule(actor_id(), path_id(rule_id, "rule_id"))
+    core().tasks.delete_escalation_rule(actor_id(), path_id(rule_id, "rule_id"),
+                                        request.args.get("version"))
     return no_content()

@@ -8,7 +8,7 @@ the service is a 403 page and nothing changes. Forms come back with per-field me
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -678,6 +678,6 @@ def confirm_rule_removal(rule_id: int):
 @bp.post("/escalation-rules/<int:rule_id>/delete")
 @login_required
 def delete_escalation_rule(rule_id: int):
-    core().tasks.delete_escalation_rule(actor(), rule_id)
+    core().tasks.delete_escalation_rule(actor(), rule_id, request.form.get("version"))
     flash(_("The escalation rule is deleted."), "success")
     return redirect_to(url_for("ui_admin.escalation_rules"))

@@ -677,17 +677,12 @@ def feed(token: str):
     from icalendar import Calendar, Event
 
     app = core()
-    employee, tasks = app.tasks.feed(token)
-    kinds = {t.id: t.name for t in app.tasks.task_types(employee.id, include_inactive=True)}
-    cards: dict[int, str] = {}
+    found = app.tasks.feed(token)
+    employee, tasks = found.employee, found.tasks
+    kinds = found.type_names
 
     def card_name(counterparty_id: int) -> str:
-        if counterparty_id not in cards:
-            try:
-                cards[counterparty_id] = app.counterparties.get(employee.id, counterparty_id).name
-            except (NotFound, Forbidden):
-                cards[counterparty_id] = ""
-        return cards[counterparty_id]
+        return found.counterparty_names.get(counterparty_id, "")
 
     with force_locale(employee.locale or "ru"):
         result_label, done_label = _("Result"), _("Done")

@@ -57,6 +57,8 @@ CORE_MESSAGES = (
     N_("the company is already registered"),
     N_("only the Director may appoint a Director"),
     N_("only the Director may remove a Director"),
+    N_("only the Director may appoint Sales management"),
+    N_("only the Director may remove Sales management"),
     N_("only the recipient may answer this request"),
     N_("this message is addressed to someone else"),
     N_("you may create tokens only for yourself"),
@@ -391,6 +393,7 @@ LINK_LABELS = {
     "curator_assignments": lazy_gettext("assignments of responsible managers"),
     "roles": lazy_gettext("roles on the card"),
     "messages": lazy_gettext("messages about the card"),
+    "tasks": lazy_gettext("tasks about the card"),
 }
 
 

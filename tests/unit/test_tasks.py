@@ -401,8 +401,7 @@ def test_a_personal_head_works_tasks_but_not_services(w):
     w.app.org.update_employee(w.d, w.other.id, {"head_id": boss.id})
     assert plan(w, boss.id, responsible_id=w.other.id).responsible_id == w.other.id
     from ecrm_core.access.model import Action
-    from ecrm_core.access.policy import is_allowed
-    from ecrm_core.access.policy import ScopeNode
+    from ecrm_core.access.policy import ScopeNode, is_allowed
     chain = [ScopeNode(ObjectRef("employee", w.other.id), boss.id)]
     assert not is_allowed(boss.id, (), Action.MANAGE_SERVICES, "employee", chain)
     assert is_allowed(boss.id, (), Action.EDIT, "task", chain)

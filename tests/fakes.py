@@ -16,7 +16,7 @@ REPOS = (
     "company", "departments", "projects", "employees", "service_types", "services", "roles",
     "messages", "history", "login_sessions", "api_tokens", "login_throttles", "handled_messages",
     "catalogs", "counterparties", "contacts", "curator_assignments",
-    "task_types", "escalation_rules", "tasks", "task_escalations",
+    "task_types", "escalation_rules", "tasks", "task_escalations", "state_sets",
 )
 
 
@@ -222,7 +222,8 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
     app = Application.build(
         uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
         clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer,
-        search=FakeSearch(storage), registry=storage.registry, files=storage.files, **kw,
+        search=FakeSearch(storage), registry=storage.registry, files=storage.files,
+        due_tasks=FakeDueTasks(storage), **kw,
     )
     return app, storage
 
@@ -285,3 +286,26 @@ class FakeFiles:
 
     def delete(self, ref):
         self.files.pop(ref, None)
+
+
+class FakeDueTasks:
+    """Scans the committed tasks (the SQL adapter leaves escalated ones out in SQL)."""
+
+    def __init__(self, storage: FakeStorage):
+        self.storage = storage
+
+    def unescalated(self, rule_id, task_type_id, due_before, after_id, limit):
+        from ecrm_core.tasks.model import TaskState
+        from ecrm_core.tasks.ports import DueTask
+
+        sent = {(e.task_id, e.due_at) for e in self.storage.stores["task_escalations"].values()
+                if e.rule_id == rule_id}
+        found = [
+            DueTask(t.id, t.responsible_id, t.task_type_id, t.due_date, t.due_time, t.due_at,
+                    t.what)
+            for t in sorted(self.storage.stores["tasks"].values(), key=lambda t: t.id)
+            if t.state is TaskState.PLANNED and t.due_at <= due_before and t.id > after_id
+            and (task_type_id is None or t.task_type_id == task_type_id)
+            and (t.id, t.due_at) not in sent
+        ]
+        return found[:limit]

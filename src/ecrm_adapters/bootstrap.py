@@ -19,7 +19,7 @@ from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
 from ecrm_adapters.settings import Settings
 from ecrm_adapters.sqlalchemy.engine import make_engine
 from ecrm_adapters.sqlalchemy.migrate import upgrade
-from ecrm_adapters.sqlalchemy.search import SqlCounterpartySearch
+from ecrm_adapters.sqlalchemy.search import SqlCounterpartySearch, SqlDueTasks
 from ecrm_adapters.sqlalchemy.uow import uow_factory
 from ecrm_core.application import Application
 
@@ -83,7 +83,8 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
         uow_factory=factory, clock=clock, hasher=hasher or Argon2Hasher(),
         secrets=TokenSecrets(), mailer=mailer or make_mailer(settings),
         search=SqlCounterpartySearch(engine), registry=registry or make_registry(settings),
-        files=LocalFileStore(settings.data_dir / "files"), base_url=settings.base_url,
+        files=LocalFileStore(settings.data_dir / "files"), due_tasks=SqlDueTasks(engine),
+        base_url=settings.base_url,
     )
     attach_queue(system)
     return system

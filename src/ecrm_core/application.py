@@ -18,6 +18,7 @@ from ecrm_core.kernel.uow import UnitOfWorkFactory
 from ecrm_core.messages.ports import Mailer
 from ecrm_core.messages.services import MessageService
 from ecrm_core.org.services import OrgService
+from ecrm_core.tasks.ports import DueTasks
 from ecrm_core.tasks.services import TaskService
 
 
@@ -38,12 +39,12 @@ class Application:
     def build(
         cls, *, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
         secrets: Secrets, mailer: Mailer, search: CounterpartySearch, registry: RegistryGateway,
-        files: FileStore, base_url: str = "",
+        files: FileStore, due_tasks: DueTasks, base_url: str = "",
     ) -> Application:
         counterparties = CounterpartyService(uow_factory, clock, search, registry, files)
         messages = MessageService(uow_factory, clock, mailer, base_url=base_url)
         messages.on_confirmation(ASSIGN_ACTION, counterparties.on_assignment_answer)
-        tasks = TaskService(uow_factory, clock, secrets)
+        tasks = TaskService(uow_factory, clock, secrets, due_tasks)
         return cls(
             uow_factory=uow_factory,
             clock=clock,

@@ -47,6 +47,11 @@ MAPPED = {
     "task_types": (TaskType, t.task_types),
     "escalation_rules": (EscalationRule, t.escalation_rules),
     "tasks": (Task, t.tasks),
+}
+
+#: repository name -> (class, table) of records kept as plain rows, not mapped
+#: (``uow.SqlRowsRepository``: written in bulk by the escalation job)
+ROWS = {
     "task_escalations": (TaskEscalation, t.task_escalations),
 }
 

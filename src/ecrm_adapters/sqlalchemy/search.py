@@ -72,3 +72,34 @@ class SqlCounterpartySearch:
             " LIMIT :limit) k ON c.id = k.counterparty_id WHERE true" + alive
         )
         return self._run(sql, {"q": _like(folded), "limit": limit})
+
+
+class SqlDueTasks:
+    """The escalation job's bulk read (TASK-7): planned overdue tasks as plain rows, the
+    ones a rule already escalated for their deadline left out in SQL (``NOT EXISTS`` on
+    the unique index of ``task_escalations``) — a pass reads what it has to send, not
+    every overdue task again (docs/performance.md)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def unescalated(self, rule_id, task_type_id, due_before, after_id, limit):
+        from sqlalchemy import and_, exists, select
+
+        from ecrm_adapters.sqlalchemy import tables as t
+        from ecrm_core.tasks.model import TaskState
+        from ecrm_core.tasks.ports import DueTask
+
+        k, e = t.tasks, t.task_escalations
+        sent = exists().where(and_(e.c.task_id == k.c.id, e.c.rule_id == rule_id,
+                                   e.c.due_at == k.c.due_at))
+        stmt = (select(k.c.id, k.c.responsible_id, k.c.task_type_id, k.c.due_date,
+                       k.c.due_time, k.c.due_at, k.c.what)
+                .where(k.c.state == TaskState.PLANNED, k.c.due_at <= due_before,
+                       k.c.id > after_id, ~sent)
+                .order_by(k.c.id).limit(limit))
+        if task_type_id is not None:
+            stmt = stmt.where(k.c.task_type_id == task_type_id)
+        with self.engine.connect() as conn:
+            conn.execution_options(ecrm_readonly=True)
+            return [DueTask(*row) for row in conn.execute(stmt)]

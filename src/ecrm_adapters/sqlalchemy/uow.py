@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ecrm_adapters.sqlalchemy import tables as t
-from ecrm_adapters.sqlalchemy.mapping import MAPPED, start_mappers
-from ecrm_core.history.model import jsonable
+from ecrm_adapters.sqlalchemy.mapping import MAPPED, ROWS, start_mappers
+from ecrm_core.history.model import history_row, jsonable
 from ecrm_core.kernel.errors import Conflict
 from ecrm_core.kernel.events import DomainEvent
 from ecrm_core.kernel.fields import MAX_ID
@@ -47,10 +47,13 @@ class SqlRepository:
         # nobody holds any more must still hand its events to the commit.
         self.seen = seen
 
+    def _column(self, name: str):
+        return getattr(self.cls, name)
+
     def _where(self, stmt, filters: dict[str, Any]):
         for key, value in filters.items():
             name, _, op = key.partition("__")
-            column = getattr(self.cls, name)
+            column = self._column(name)
             if op == "":
                 stmt = stmt.where(column.is_(None) if value is None else column == value)
             elif op == "gt":
@@ -190,6 +193,73 @@ class SqlHistoryRepository(SqlRepository):
             self.pending.clear()
 
 
+class SqlRowsRepository(SqlRepository):
+    """Records kept as plain rows, not mapped by the ORM: bookkeeping the core writes in
+    bulk and only adds, reads and deletes (the escalations sent). Building 100,000
+    instrumented objects and flushing them one by one cost more than the escalation job's
+    whole target (docs/performance.md); here ``add_all`` is one Core ``insert``
+    (executemany) and reads build the plain attrs objects. The core never changes such a
+    record in place (it deletes it and adds another)."""
+
+    def __init__(self, session: Session, cls: type, table, seen: list) -> None:
+        super().__init__(session, cls, seen)
+        self.table = table
+        self.columns = [c.name for c in table.columns if c.name != "id"]
+
+    def _column(self, name: str):
+        return self.table.c[name]
+
+    def add(self, obj):
+        return self.add_all([obj])[0]
+
+    def add_all(self, objs):
+        objs = list(objs)
+        if not objs:
+            return objs
+        self._flush()
+        try:
+            self.session.execute(insert(self.table), [
+                {name: getattr(o, name) for name in self.columns} for o in objs])
+        except IntegrityError as exc:
+            self.session.rollback()
+            log.info("integrity error turned into a conflict: %s", exc.orig)
+            raise Conflict("the change clashes with existing data") from None
+        self.seen.extend(objs)  # their events still reach history
+        return objs
+
+    def _build(self, row):
+        return self.cls(**row._mapping)
+
+    def get(self, ident):
+        if not isinstance(ident, int) or isinstance(ident, bool) or not 0 < ident <= MAX_ID:
+            return None
+        row = self.session.execute(select(self.table).where(self.table.c.id == ident)).first()
+        return self._build(row) if row is not None else None
+
+    def list(self, *, order_by: Iterable[str] = ("id",), limit=None, offset=0, **filters):
+        stmt = self._where(select(self.table), filters)
+        for key in order_by:
+            column = self.table.c[key.lstrip("-")]
+            stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc())
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [self._build(row) for row in self.session.execute(stmt)]
+
+    def count(self, *, limit=None, **filters):
+        inner = self._where(select(self.table.c.id), filters)
+        if limit is not None:
+            inner = inner.limit(limit)
+        return self.session.scalar(select(func.count()).select_from(inner.subquery()))
+
+    def delete(self, obj):
+        self._flush()
+        self.session.execute(self.table.delete().where(self.table.c.id == obj.id))
+
+
+
+
 class SqlUnitOfWork(UnitOfWork):
     def __init__(self, session_factory: Callable[[], Session], clock, after_commit=None,
                  readonly: bool = False) -> None:
@@ -208,6 +278,8 @@ class SqlUnitOfWork(UnitOfWork):
             else:
                 repository = SqlRepository(self.session, cls, self._strong)
             setattr(self, name, repository)
+        for name, (cls, table) in ROWS.items():
+            setattr(self, name, SqlRowsRepository(self.session, cls, table, self._strong))
         return self
 
     def __exit__(self, exc_type, exc, tb):
@@ -221,6 +293,11 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _seen(self):
         return list({id(o): o for o in [*self._strong, *self.session.new]}.values())
+
+    def _record_history(self, event, at):
+        # a plain row, not a mapped HistoryEntry: building 100,000 instrumented objects
+        # cost more than writing them
+        self.history.pending.append(history_row(event, actor_id=self.actor_id, at=at))
 
     def _add_to_outbox(self, event, at):
         self.session.execute(

@@ -47,15 +47,20 @@ class HistoryEntry:
         return ObjectRef(self.subject_kind, self.subject_id)
 
 
-def entry_for(event: DomainEvent, *, actor_id: int | None, at: datetime) -> HistoryEntry:
-    return HistoryEntry(
-        at=at,
-        actor_id=actor_id,
-        subject_kind=event.subject.kind,
-        subject_id=event.subject.id,
-        action=event.name,
-        changes=[
+def history_row(event: DomainEvent, *, actor_id: int | None, at: datetime) -> dict[str, Any]:
+    """The plain values of an event's history entry (adapters write them as a row)."""
+    return {
+        "at": at,
+        "actor_id": actor_id,
+        "subject_kind": event.subject.kind,
+        "subject_id": event.subject.id,
+        "action": event.name,
+        "changes": [
             {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)}
             for c in event.changes
         ],
-    )
+    }
+
+
+def entry_for(event: DomainEvent, *, actor_id: int | None, at: datetime) -> HistoryEntry:
+    return HistoryEntry(**history_row(event, actor_id=actor_id, at=at))

@@ -74,6 +74,7 @@ class UnitOfWork(abc.ABC):
     escalation_rules: Repository
     tasks: Repository
     task_escalations: Repository
+    state_sets: Repository
 
     def __init__(
         self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None
@@ -95,18 +96,22 @@ class UnitOfWork(abc.ABC):
         return self
 
     def commit(self) -> None:
-        from ecrm_core.history.model import entry_for
-
         events = list(self._collect_events())
         at = self.clock.now()
         for event in events:
-            self.history.add(entry_for(event, actor_id=self.actor_id, at=at))
+            self._record_history(event, at)
             if event.relayed:
                 self._add_to_outbox(event, at)
         self._commit()
         self.published.extend(events)
         if self._after_commit and events:
             self._after_commit(events)
+
+    def _record_history(self, event: DomainEvent, at) -> None:
+        """One history entry for ``event`` (adapters may write the row more cheaply)."""
+        from ecrm_core.history.model import entry_for
+
+        self.history.add(entry_for(event, actor_id=self.actor_id, at=at))
 
     def _collect_events(self) -> Iterator[DomainEvent]:
         while True:

@@ -19,6 +19,7 @@ import attrs
 
 from ecrm_core.kernel.events import DomainEvent, FieldChange
 from ecrm_core.kernel.model import Aggregate, entity
+from ecrm_core.kernel.refs import ObjectRef
 
 TASK, TASK_TYPE, ESCALATION_RULE, TASK_ESCALATION = (
     "task", "task_type", "escalation_rule", "task_escalation")
@@ -147,8 +148,9 @@ class EscalationRule(Aggregate):
     EDITABLE: ClassVar[tuple[str, ...]] = (
         "name", "delay", "unit", "target", "task_type_id", "active")
 
-    def fires_at(self, task: Task, tz: str) -> datetime:
-        """The moment this rule fires for ``task`` (whose responsible lives in ``tz``)."""
+    def fires_at(self, task, tz: str) -> datetime:
+        """The moment this rule fires for ``task`` (anything with a ``due_at``, whose
+        responsible lives in ``tz``)."""
         if self.unit is DelayUnit.HOURS:
             return task.due_at + timedelta(hours=self.delay)
         return add_working_days(task.due_at, self.delay, tz)
@@ -223,12 +225,6 @@ class Task(Aggregate):
         self.updated_by = by
         self.updated_at = at
 
-    def record_escalation(self, rule: EscalationRule, recipient_id: int) -> None:
-        self.record(TaskEscalated(subject=self.ref, changes=(
-            FieldChange("escalation_rule", None, rule.name),
-            FieldChange("notified", None, recipient_id),
-        )))
-
     def mark_reminded(self, at: datetime) -> None:
         self.reminded_at = at
         self.record(TaskReminded(subject=self.ref, changes=(
@@ -247,3 +243,10 @@ class TaskEscalation(Aggregate):
     due_at: datetime
     recipient_id: int
     sent_at: datetime
+
+    def record_sent(self, rule: EscalationRule) -> None:
+        """The task's history shows the escalation (the record itself is bookkeeping)."""
+        self.record(TaskEscalated(subject=ObjectRef(TASK, self.task_id), changes=(
+            FieldChange("escalation_rule", None, rule.name),
+            FieldChange("notified", None, self.recipient_id),
+        )))

@@ -1,0 +1,228 @@
+"""The reference book of state sets (REQ-4, INV-2, DEAL-1): every signed-in employee reads
+it; the Director and Administrators edit it. A state that objects are in cannot be
+removed (the areas tell which, ``ports.StatesInUse``); a set's code never changes, since
+its area finds it by the code. New companies start with ``DEFAULT_STATE_SETS``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ecrm_core.access.policy import Policy
+from ecrm_core.access.services import policy_for
+from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
+from ecrm_core.kernel.fields import Fields, expected_version
+from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
+from ecrm_core.workflow.definition import dump_definition, parse_definition
+from ecrm_core.workflow.model import (
+    CODE_MESSAGE,
+    MAX_NAME,
+    SET_CODE_RE,
+    STATE_SET,
+    ConditionHolds,
+    PlanTask,
+    RequiredFields,
+    StateDef,
+    StateSet,
+    TransitionDef,
+    check_definition,
+)
+from ecrm_core.workflow.ports import StatesInUse
+
+Data = dict[str, Any]
+
+#: The codes the areas find their sets by.
+REQUEST, INVOICE = "request", "invoice"
+#: Conditions the invoice area answers (``WorkflowSubject.holds``): payments registered
+#: against the invoice cover part of its total / all of it.
+PARTLY_PAID, PAID_IN_FULL = "partly_paid", "paid_in_full"
+
+
+@attrs.frozen
+class Definition:
+    """A state set as reference data (what a new company starts with)."""
+
+    code: str
+    name: str
+    states: tuple[StateDef, ...]
+    transitions: tuple[TransitionDef, ...]
+
+
+def _cancel(from_state: str, to_state: str = "cancelled") -> TransitionDef:
+    return TransitionDef(from_state, to_state, "Отменить", reason_required=True)
+
+
+#: REQ-4: New, In work, Done, Cancelled; INV-2: Draft, Issued, Partly paid, Paid,
+#: Cancelled — the payments move an issued invoice by themselves. Names are Russian
+#: (reference data the users see, like the typical tasks).
+DEFAULT_STATE_SETS: tuple[Definition, ...] = (
+    Definition(
+        REQUEST, "Заявки",
+        states=(
+            StateDef("new", "Новая", 10, initial=True, colour="#1e88e5", norm_hours=24),
+            StateDef("in_work", "В работе", 20, colour="#fb8c00"),
+            StateDef("done", "Выполнена", 30, final=True, colour="#43a047"),
+            StateDef("cancelled", "Отменена", 40, final=True, colour="#9e9e9e"),
+        ),
+        transitions=(
+            TransitionDef("new", "in_work", "Взять в работу"),
+            TransitionDef("in_work", "done", "Выполнить"),
+            TransitionDef("in_work", "new", "Вернуть в новые"),
+            _cancel("new"),
+            _cancel("in_work"),
+        ),
+    ),
+    Definition(
+        INVOICE, "Счета",
+        states=(
+            StateDef("draft", "Черновик", 10, initial=True, colour="#78909c"),
+            StateDef("issued", "Выставлен", 20, colour="#1e88e5", norm_hours=120),
+            StateDef("partly_paid", "Частично оплачен", 30, colour="#f9a825", norm_hours=120),
+            StateDef("paid", "Оплачен", 40, final=True, colour="#43a047"),
+            StateDef("cancelled", "Отменён", 50, final=True, colour="#9e9e9e"),
+        ),
+        transitions=(
+            TransitionDef("draft", "issued", "Выставить", guards=(RequiredFields(("lines",)),)),
+            TransitionDef("issued", "draft", "Вернуть в черновик"),
+            TransitionDef("issued", "paid", "Оплата", automatic=True,
+                          guards=(ConditionHolds(PAID_IN_FULL),)),
+            TransitionDef("issued", "partly_paid", "Частичная оплата", automatic=True,
+                          guards=(ConditionHolds(PARTLY_PAID),)),
+            TransitionDef("partly_paid", "paid", "Оплата", automatic=True,
+                          guards=(ConditionHolds(PAID_IN_FULL),)),
+            _cancel("draft"),
+            _cancel("issued"),
+            _cancel("partly_paid"),
+        ),
+    ),
+)
+
+
+def state_set_of(uow: UnitOfWork, code: str) -> StateSet:
+    """The set an area runs its objects by (NotFound when the book lacks it)."""
+    found = uow.state_sets.first(code=code)
+    if found is None:
+        raise NotFound(STATE_SET, code)
+    return found
+
+
+def _require_administrator(policy: Policy) -> None:
+    # The same rule as the other reference books (TaskService._require_administrator).
+    if not policy.is_administrator:
+        raise Forbidden("only the Director or an Administrator edits reference books")
+
+
+class StateSetService:
+    def __init__(self, uow_factory: UnitOfWorkFactory,
+                 states_in_use: Iterable[StatesInUse] = ()) -> None:
+        self.uow_factory = uow_factory
+        self._usage: list[StatesInUse] = list(states_in_use)
+
+    def on_usage(self, states_in_use: StatesInUse) -> None:
+        """An area that runs objects by state sets says which states are in use."""
+        self._usage.append(states_in_use)
+
+    def install_defaults(self, uow: UnitOfWork) -> None:
+        """The state sets a new company starts with (called when it is founded); a set
+        already in the book is left as it is."""
+        for d in DEFAULT_STATE_SETS:
+            if uow.state_sets.first(code=d.code) is None:
+                found = uow.state_sets.add(StateSet(
+                    code=d.code, name=d.name, states=d.states, transitions=d.transitions))
+                found.record_defined()
+
+    def states_in_use(self, uow: UnitOfWork, state_set: StateSet) -> set[str]:
+        used: set[str] = set()
+        for answer in self._usage:
+            used |= set(answer(uow, state_set))
+        return used
+
+    # -- reading ----------------------------------------------------------------------
+
+    def state_sets(self, actor_id: int) -> list[StateSet]:
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            return uow.state_sets.list(order_by=("name", "id"))
+
+    def state_set(self, actor_id: int, set_id: Any) -> StateSet:
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            return existing(uow.state_sets, STATE_SET, set_id)
+
+    def in_use(self, actor_id: int, set_id: Any) -> set[str]:
+        """The set's states objects are in now (the form marks them: not removable)."""
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            return self.states_in_use(uow, existing(uow.state_sets, STATE_SET, set_id))
+
+    # -- editing ----------------------------------------------------------------------
+
+    def _definition(self, uow: UnitOfWork, data: Data, current: StateSet | None
+                    ) -> tuple[str, str, tuple[StateDef, ...], tuple[TransitionDef, ...]]:
+        """The set ``data`` describes, checked whole: every bad part named at once."""
+        if not isinstance(data, dict):
+            raise ValidationFailed.single("states", "must be an object")
+        fields = Fields()
+        if current is None:
+            code = fields.text(data, "code", required=True, max_len=81) or ""
+            if code and not SET_CODE_RE.match(code):
+                fields.errors["code"] = CODE_MESSAGE
+            elif code and uow.state_sets.first(code=code) is not None:
+                fields.errors["code"] = "this code is taken"
+        else:
+            code = current.code
+            if "code" in data and data["code"] != current.code:
+                fields.errors["code"] = "the code of a state set cannot be changed"
+        name = fields.text(data, "name", required=True, max_len=MAX_NAME) \
+            if current is None or "name" in data else current.name
+        source = dump_definition(current.states, current.transitions) if current else {}
+        source.update({k: data[k] for k in ("states", "transitions") if k in data})
+        errors = dict(fields.errors)
+        states: tuple[StateDef, ...] = ()
+        transitions: tuple[TransitionDef, ...] = ()
+        try:
+            states, transitions = parse_definition(source)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        else:
+            for key, message in check_definition(code, name or "", states, transitions).items():
+                errors.setdefault(key, message)
+        for i, s in enumerate(states):
+            for j, action in enumerate(s.on_enter):
+                if isinstance(action, PlanTask) and not uow.task_types.first(
+                        code=action.task_type, active=True):
+                    errors.setdefault(f"states[{i}].on_enter[{j}].task_type",
+                                      "no such typical task")
+        if current is not None and not errors:
+            removed = current.codes - {s.code for s in states}
+            blocked = removed & self.states_in_use(uow, current)
+            if blocked:
+                names = ", ".join(s.name for s in current.ordered() if s.code in blocked)
+                errors["states"] = f"states in use cannot be removed: {names}"
+        if errors:
+            raise ValidationFailed(errors)
+        return code, name, states, transitions
+
+    def create(self, actor_id: int, data: Data) -> StateSet:
+        with self.uow_factory() as uow:
+            _require_administrator(policy_for(uow, actor_id))
+            code, name, states, transitions = self._definition(uow, data, None)
+            found = uow.state_sets.add(
+                StateSet(code=code, name=name, states=states, transitions=transitions))
+            found.record_defined()
+            uow.commit()
+            return found
+
+    def update(self, actor_id: int, set_id: Any, data: Data) -> StateSet:
+        """Rename the set, edit its states and transitions (``version``: the one the form
+        was prepared against)."""
+        with self.uow_factory() as uow:
+            _require_administrator(policy_for(uow, actor_id))
+            found = existing(uow.state_sets, STATE_SET, set_id)
+            found.check_version(expected_version(data) if isinstance(data, dict) else None)
+            _code, name, states, transitions = self._definition(uow, data, found)
+            found.redefine(name, states, transitions)
+            uow.commit()
+            return found

@@ -23,6 +23,7 @@ look takes it over and goes on from the row's ``cursor``.
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 import socket
@@ -172,7 +173,7 @@ class JobBusy(Exception):
         self.until = until
 
 
-class PeriodicJob:
+class PeriodicJob(abc.ABC):
     """A job the ``Scheduler`` starts every ``every``, one pass at a time, however many
     processes look: the pass holds the job's ``job_leases`` row (``name``).
 
@@ -209,14 +210,14 @@ class PeriodicJob:
         return True
 
     @property
+    @abc.abstractmethod
     def every(self) -> timedelta | None:
         """Time between passes; None: the periodic runs are turned off."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step(self, cursor: int) -> int:
         """Do the work of one message from ``cursor``; the next cursor, or 0 at the end.
         Raising leaves the step to the queue's retries (the lease stays with the pass)."""
-        raise NotImplementedError
 
     # -- the shared machinery --------------------------------------------------------------
 

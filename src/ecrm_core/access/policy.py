@@ -180,6 +180,12 @@ class Policy:
             for _action, kind in PERMISSIONS.get(a.role, ())
         )
 
+    def require_administrator(self) -> None:
+        """Reference books (typical tasks, escalation rules, state sets) are edited by
+        the Director and Administrators."""
+        if not self.is_administrator:
+            raise Forbidden("only the Director or an Administrator edits reference books")
+
     def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
         return is_allowed(self.actor_id, self.assignments, action, kind, chain, project_id)
 

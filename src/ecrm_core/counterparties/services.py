@@ -42,12 +42,13 @@ from ecrm_core.counterparties.requisites import (
 )
 from ecrm_core.kernel.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from ecrm_core.kernel.events import FieldChange, ObjectChanged
-from ecrm_core.kernel.fields import Fields, expected_version, page_number
+from ecrm_core.kernel.fields import FIRST_DAY, LAST_DAY, Fields, expected_version, page_number
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
 from ecrm_core.messages.model import Message, MessageKind
 from ecrm_core.messages.services import post
+from ecrm_core.org.services import head_of
 
 Data = dict[str, Any]
 
@@ -676,7 +677,7 @@ class CounterpartyService:
             if value:
                 try:
                     day = date.fromisoformat(value)
-                    if not 1900 <= day.year <= 2999:  # the next day must stay a date
+                    if not FIRST_DAY <= day <= LAST_DAY:  # the next day must stay a date
                         raise ValueError(value)
                 except ValueError:
                     fields.errors[name] = "a date like 2026-01-31"
@@ -916,12 +917,7 @@ class CounterpartyService:
                 raise ValidationFailed.single("employee_id", "no such active employee")
             if project_id and uow.projects.get(project_id) is None:
                 raise ValidationFailed.single("project_id", "no such project")
-            head_id = employee.head_id
-            if head_id is None and employee.department_id:
-                department = uow.departments.get(employee.department_id)
-                head_id = department.head_id if department else None
-            if head_id == employee.id:
-                head_id = None
+            head_id = head_of(uow, employee)
             assignment = uow.curator_assignments.add(CuratorAssignment(
                 counterparty_id=card.id, employee_id=employee.id, project_id=project_id,
                 requested_by=actor_id, head_id=head_id, requested_at=self.clock.now()))

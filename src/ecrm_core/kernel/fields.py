@@ -4,6 +4,7 @@ so that one answer names every offending field (faces turn it into 422 / form er
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +12,9 @@ from ecrm_core.kernel.errors import ValidationFailed
 
 #: Ids are 32-bit integers on every database (PostgreSQL INTEGER): larger ones name nothing.
 MAX_ID = 2**31 - 1
+
+#: The days a form may name: the next day, a week's lead and delays stay real dates.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -83,6 +87,55 @@ class Fields:
             return False
         self.errors[name] = "must be true or false"
         return None
+
+    def day(self, data: dict, name: str, *, required=False) -> date | None:
+        """A date as 2026-03-31 (a date input) or 31.03.2026 (typed the Russian way),
+        from ``FIRST_DAY`` to ``LAST_DAY``."""
+        value = data.get(name)
+        if not (isinstance(value, date) and not isinstance(value, datetime)):
+            text = self.text(data, name, required=required, max_len=10)
+            if not text:
+                return None
+            try:
+                if "." in text:
+                    day, month, year = (int(p) for p in text.split("."))
+                    value = date(year, month, day)
+                else:
+                    value = date.fromisoformat(text)
+            except ValueError:
+                value = None
+        if value is None or not FIRST_DAY <= value <= LAST_DAY:
+            self.errors[name] = "a date like 2026-03-31"
+            return None
+        return value
+
+    def time_of_day(self, data: dict, name: str) -> time | None:
+        """A time like 14:30 (seconds dropped), or None when not given."""
+        value = data.get(name)
+        if isinstance(value, time):
+            return value.replace(second=0, microsecond=0, tzinfo=None)
+        text = self.text(data, name, max_len=8)
+        if not text:
+            return None
+        try:
+            parsed = time.fromisoformat(text)
+        except ValueError:
+            self.errors[name] = "a time like 14:30"
+            return None
+        return parsed.replace(second=0, microsecond=0, tzinfo=None)
+
+    def whole(self, data: dict, name: str, *, upper: int) -> int | None:
+        """A whole number from 0 to ``upper``, or None when not given."""
+        value = data.get(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() \
+                and len(value.strip()) < 10:
+            value = int(value.strip())
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= upper:
+            self.errors[name] = f"a whole number from 0 to {upper}"
+            return None
+        return value
 
     def check(self) -> None:
         if self.errors:

@@ -49,6 +49,31 @@ def _check_password(fields: Fields, name: str, password: Any) -> str | None:
 
 
 
+def head_of(uow: UnitOfWork, employee: Employee) -> int | None:
+    """The employee's head: their own, else the nearest department head up the tree who
+    is not the employee — an active one (None when nobody is above them). Confirmation
+    requests (CP-6) and task escalations (TASK-7) go to them."""
+    def usable(head_id: int | None) -> bool:
+        if not head_id or head_id == employee.id:
+            return False
+        head = uow.employees.get(head_id)
+        return head is not None and head.active
+
+    if usable(employee.head_id):
+        return employee.head_id
+    department_id = employee.department_id
+    seen: set[int] = set()
+    while department_id and department_id not in seen:
+        seen.add(department_id)
+        department = uow.departments.get(department_id)
+        if department is None:
+            return None
+        if usable(department.head_id):
+            return department.head_id
+        department_id = department.parent_id
+    return None
+
+
 #: Roles that carry authority over other employees' accounts.
 POWER_ROLES = (Role.DIRECTOR, Role.ADMINISTRATOR, Role.MANAGEMENT)
 

@@ -14,8 +14,8 @@ counterparty are shown on its card to everyone who sees the card.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -33,6 +33,7 @@ from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.messages.model import MessageKind
 from ecrm_core.messages.services import post
 from ecrm_core.org.model import Employee
+from ecrm_core.org.services import head_of
 from ecrm_core.tasks.model import (
     ESCALATION_RULE,
     MAX_DELAY,
@@ -71,13 +72,12 @@ CALL = "call"
 JOB_BATCH = 5000
 #: Task lines listed in one escalation message; the rest are counted.
 DIGEST_LINES = 20
+#: Lines per page of a counterparty's contact history (TASK-8).
+TIMELINE_PAGE = 20
 #: The calendar feed spans this many days back and ahead of today.
 FEED_PAST, FEED_AHEAD = 90, 400
 #: At most this many tasks in a calendar view or feed.
 CALENDAR_CAP = 5000
-#: The days a task may be due on or a filter may name: the deadline, the reminder a week
-#: ahead and the escalation delays stay within what a datetime holds.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class Filter:
@@ -152,81 +152,6 @@ class JobReport:
 
 
 
-def parse_day(fields: Fields, data: Data, name: str, *, required: bool = False) -> date | None:
-    """A date as 2026-03-31 (a date input) or 31.03.2026 (typed the Russian way), from
-    ``FIRST_DAY`` to ``LAST_DAY``."""
-    value = data.get(name)
-    if not (isinstance(value, date) and not isinstance(value, datetime)):
-        text = fields.text(data, name, required=required, max_len=10)
-        if not text:
-            return None
-        try:
-            if "." in text:
-                day, month, year = (int(p) for p in text.split("."))
-                value = date(year, month, day)
-            else:
-                value = date.fromisoformat(text)
-        except ValueError:
-            value = None
-    if value is None or not FIRST_DAY <= value <= LAST_DAY:
-        fields.errors[name] = "a date like 2026-03-31"
-        return None
-    return value
-
-
-def parse_time(fields: Fields, data: Data, name: str) -> time | None:
-    value = data.get(name)
-    if isinstance(value, time):
-        return value.replace(second=0, microsecond=0, tzinfo=None)
-    text = fields.text(data, name, max_len=8)
-    if not text:
-        return None
-    try:
-        parsed = time.fromisoformat(text)
-    except ValueError:
-        fields.errors[name] = "a time like 14:30"
-        return None
-    return parsed.replace(second=0, microsecond=0, tzinfo=None)
-
-
-def parse_minutes(fields: Fields, data: Data, name: str, *, upper: int = MAX_REMIND_MINUTES
-                  ) -> int | None:
-    value = data.get(name)
-    if value in (None, ""):
-        return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() \
-            and len(value.strip()) < 10:
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= upper:
-        fields.errors[name] = f"a whole number from 0 to {upper}"
-        return None
-    return value
-
-
-def head_of(uow: UnitOfWork, employee: Employee) -> int | None:
-    """The employee's head: their own, else the nearest department head up the tree who
-    is not the employee — an active one (None when nobody is above them)."""
-    def usable(head_id: int | None) -> bool:
-        if not head_id or head_id == employee.id:
-            return False
-        head = uow.employees.get(head_id)
-        return head is not None and head.active
-
-    if usable(employee.head_id):
-        return employee.head_id
-    department_id = employee.department_id
-    seen: set[int] = set()
-    while department_id and department_id not in seen:
-        seen.add(department_id)
-        department = uow.departments.get(department_id)
-        if department is None:
-            return None
-        if usable(department.head_id):
-            return department.head_id
-        department_id = department.parent_id
-    return None
-
-
 class TaskService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, secrets: Secrets,
                  due_tasks: DueTasks) -> None:
@@ -237,13 +162,6 @@ class TaskService:
         self.due_tasks = due_tasks
 
     # -- rights -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _employee(uow: UnitOfWork, employee_id: Any, field: str = "responsible_id") -> Employee:
-        employee = uow.employees.get(employee_id) if isinstance(employee_id, int) else None
-        if employee is None:
-            raise ValidationFailed.single(field, "no such employee")
-        return employee
 
     @staticmethod
     def _require(uow: UnitOfWork, policy: Policy, action: Action, responsible_id: int) -> None:
@@ -287,11 +205,6 @@ class TaskService:
                     uow.task_escalations.add(attrs.evolve(sent, id=None, due_at=task.due_at,
                                                           events=[]))
 
-    @staticmethod
-    def _require_administrator(policy: Policy) -> None:
-        if not policy.is_administrator:
-            raise Forbidden("only the Director or an Administrator edits reference books")
-
     def task_types(self, actor_id: int, include_inactive: bool = False) -> list[TaskType]:
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
@@ -309,7 +222,7 @@ class TaskService:
                 fields.errors["name"] = "a typical task with this name exists"
             values["name"] = name
         if "remind_minutes" in data:
-            values["remind_minutes"] = parse_minutes(fields, data, "remind_minutes")
+            values["remind_minutes"] = fields.whole(data, "remind_minutes", upper=MAX_REMIND_MINUTES)
         if "active" in data:
             values["active"] = bool(fields.flag(data, "active"))
         fields.check()
@@ -317,7 +230,7 @@ class TaskService:
 
     def create_task_type(self, actor_id: int, data: Data) -> TaskType:
         with self.uow_factory() as uow:
-            self._require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             kind = uow.task_types.add(TaskType(**self._type_values(uow, data, True)))
             kind.record_created(("name", "remind_minutes"))
             uow.commit()
@@ -325,7 +238,7 @@ class TaskService:
 
     def update_task_type(self, actor_id: int, type_id: Any, data: Data) -> TaskType:
         with self.uow_factory() as uow:
-            self._require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             kind = existing(uow.task_types, TASK_TYPE, type_id)
             kind.check_version(expected_version(data))
             kind.apply_changes(self._type_values(uow, data, False, kind))
@@ -343,7 +256,7 @@ class TaskService:
         if creating or "name" in data:
             values["name"] = fields.text(data, "name", required=True, max_len=200)
         if creating or "delay" in data:
-            delay = parse_minutes(fields, data, "delay", upper=MAX_DELAY)
+            delay = fields.whole(data, "delay", upper=MAX_DELAY)
             if delay is None and "delay" not in fields.errors:
                 fields.errors["delay"] = "required"
             values["delay"] = delay
@@ -367,7 +280,7 @@ class TaskService:
 
     def create_escalation_rule(self, actor_id: int, data: Data) -> EscalationRule:
         with self.uow_factory() as uow:
-            self._require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             rule = uow.escalation_rules.add(EscalationRule(**self._rule_values(uow, data, True)))
             rule.record_created(EscalationRule.EDITABLE)
             uow.commit()
@@ -375,7 +288,7 @@ class TaskService:
 
     def update_escalation_rule(self, actor_id: int, rule_id: Any, data: Data) -> EscalationRule:
         with self.uow_factory() as uow:
-            self._require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             rule = existing(uow.escalation_rules, ESCALATION_RULE, rule_id)
             rule.check_version(expected_version(data))
             rule.apply_changes(self._rule_values(uow, data, False))
@@ -384,7 +297,7 @@ class TaskService:
 
     def delete_escalation_rule(self, actor_id: int, rule_id: Any, version: Any = None) -> None:
         with self.uow_factory() as uow:
-            self._require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             rule = existing(uow.escalation_rules, ESCALATION_RULE, rule_id)
             rule.check_version(expected_version({"version": version}))
             rule.record_deleted(("name", "delay", "unit", "target"))
@@ -431,14 +344,14 @@ class TaskService:
             except ValueError:
                 fields.errors["state"] = "planned or done"
         if given("due_date"):
-            values["due_date"] = parse_day(fields, data, "due_date", required=True)
+            values["due_date"] = fields.day(data, "due_date", required=True)
         if given("due_time"):
-            values["due_time"] = parse_time(fields, data, "due_time")
+            values["due_time"] = fields.time_of_day(data, "due_time")
         for name in ("what", "result"):
             if given(name):
                 values[name] = fields.text(data, name, max_len=MAX_TEXT) or ""
         if given("remind_minutes"):
-            values["remind_minutes"] = parse_minutes(fields, data, "remind_minutes")
+            values["remind_minutes"] = fields.whole(data, "remind_minutes", upper=MAX_REMIND_MINUTES)
         if given("project_id"):
             project_id = fields.ident(data, "project_id")
             if project_id is not None and uow.projects.get(project_id) is None:
@@ -532,10 +445,22 @@ class TaskService:
 
     def rights(self, actor_id: int, task: Task) -> dict[str, bool]:
         """What the actor may do with ``task`` (for the faces' buttons)."""
+        return self.rights_of(actor_id, [task])[task.id]
+
+    def rights_of(self, actor_id: int, tasks: Iterable[Task]) -> dict[int, dict[str, bool]]:
+        """What the actor may do with each of ``tasks`` (a page's rows), by task id: asked
+        once per responsible employee, in one unit of work (rights follow them)."""
         with self.uow_factory(readonly=True) as uow:
             policy = policy_for(uow, actor_id)
-            return {"edit": self._may(uow, policy, Action.EDIT, task.responsible_id),
-                    "delete": self._may(uow, policy, Action.DELETE, task.responsible_id)}
+            by_responsible: dict[int, dict[str, bool]] = {}
+            out = {}
+            for task in tasks:
+                if task.responsible_id not in by_responsible:
+                    by_responsible[task.responsible_id] = {
+                        "edit": self._may(uow, policy, Action.EDIT, task.responsible_id),
+                        "delete": self._may(uow, policy, Action.DELETE, task.responsible_id)}
+                out[task.id] = by_responsible[task.responsible_id]
+            return out
 
     def may_plan_for(self, actor_id: int, employee_id: int) -> bool:
         """May the actor add tasks for ``employee_id`` (TASK-6)?"""
@@ -610,8 +535,8 @@ class TaskService:
     def _filters(self, data: Data) -> Data:
         fields = Fields()
         filters: Data = {}
-        start = parse_day(fields, data, "date_from")
-        end = parse_day(fields, data, "date_to")
+        start = fields.day(data, "date_from")
+        end = fields.day(data, "date_to")
         if start:
             filters["due_date__gte"] = start
         if end:
@@ -715,8 +640,8 @@ class TaskService:
         """The employee's tasks due from ``start`` to ``end`` (inclusive days): the week
         and month views."""
         fields = Fields()
-        first = parse_day(fields, {"start": start}, "start", required=True)
-        last = parse_day(fields, {"end": end}, "end", required=True)
+        first = fields.day({"start": start}, "start", required=True)
+        last = fields.day({"end": end}, "end", required=True)
         if first and last and (last < first or (last - first).days > 62):
             fields.errors["end"] = "at most two months after the start"
         fields.check()
@@ -778,7 +703,7 @@ class TaskService:
     # -- contact history (TASK-8) ---------------------------------------------------------
 
     def contact_history(self, actor_id: int, counterparty_id: Any, page: Any = 1,
-                        per_page: int = 20) -> list[TimelineItem]:
+                        per_page: int = TIMELINE_PAGE) -> list[TimelineItem]:
         """The counterparty's relations in one time line, newest first: its tasks (planned
         contacts at their due time, done ones with the outcome) among the changes of the
         card recorded in history (fields, curators, deletion marks)."""

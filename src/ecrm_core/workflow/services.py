@@ -10,9 +10,8 @@ from typing import Any
 
 import attrs
 
-from ecrm_core.access.policy import Policy
 from ecrm_core.access.services import policy_for
-from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
+from ecrm_core.kernel.errors import NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields, expected_version
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.workflow.definition import dump_definition, parse_definition
@@ -108,12 +107,6 @@ def state_set_of(uow: UnitOfWork, code: str) -> StateSet:
     return found
 
 
-def _require_administrator(policy: Policy) -> None:
-    # The same rule as the other reference books (TaskService._require_administrator).
-    if not policy.is_administrator:
-        raise Forbidden("only the Director or an Administrator edits reference books")
-
-
 class StateSetService:
     def __init__(self, uow_factory: UnitOfWorkFactory,
                  states_in_use: Iterable[StatesInUse] = ()) -> None:
@@ -207,7 +200,7 @@ class StateSetService:
 
     def create(self, actor_id: int, data: Data) -> StateSet:
         with self.uow_factory() as uow:
-            _require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             code, name, states, transitions = self._definition(uow, data, None)
             found = uow.state_sets.add(
                 StateSet(code=code, name=name, states=states, transitions=transitions))
@@ -219,7 +212,7 @@ class StateSetService:
         """Rename the set, edit its states and transitions (``version``: the one the form
         was prepared against)."""
         with self.uow_factory() as uow:
-            _require_administrator(policy_for(uow, actor_id))
+            policy_for(uow, actor_id).require_administrator()
             found = existing(uow.state_sets, STATE_SET, set_id)
             found.check_version(expected_version(data) if isinstance(data, dict) else None)
             _code, name, states, transitions = self._definition(uow, data, found)

@@ -54,6 +54,7 @@ from ecrm_web.ui.common import (
     handle_form,
     redirect_to,
     safe_next,
+    url_with,
 )
 from ecrm_web.ui.present import Names
 
@@ -94,12 +95,7 @@ def _page_arg() -> int:
 
 def _page_url(page: int) -> str:
     """The current address with another page number (the pager's links)."""
-    view_args = request.view_args or {}
-    # a query argument named like a part of the path (``?catalog_id=`` on a catalog's
-    # page) must not clash with it
-    args = {k: v for k, v in request.args.items() if k not in view_args}
-    args["page"] = str(page)
-    return url_for(request.endpoint, **view_args, **args)
+    return url_with(page=page)
 
 
 def _next_target(default: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ecrm_core.application import Application
@@ -116,3 +116,17 @@ def navigation() -> dict:
         nav["home_page"] = app.org.home_page(actor())
     g.ecrm_nav = nav
     return nav
+
+
+def url_with(**changes: Any) -> str:
+    """The current address with some query arguments changed (pager and calendar links;
+    None or "" drops one). A query argument named like a part of the path (``?catalog_id=``
+    on a catalog's page) must not clash with it."""
+    view_args = request.view_args or {}
+    args = {k: v for k, v in request.args.items() if k not in view_args}
+    for key, value in changes.items():
+        if value in (None, ""):
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return url_for(request.endpoint, **view_args, **args)

@@ -41,7 +41,9 @@ from flask_login import login_required
 
 from ecrm_core.counterparties.model import COUNTERPARTY
 from ecrm_core.kernel.errors import Forbidden, NotFound, ValidationFailed
+from ecrm_core.kernel.fields import Fields
 from ecrm_core.tasks.model import TaskState
+from ecrm_core.tasks.services import TIMELINE_PAGE
 from ecrm_web.ui import texts
 from ecrm_web.ui.clients import ClientNames, card_context
 from ecrm_web.ui.common import (
@@ -52,6 +54,7 @@ from ecrm_web.ui.common import (
     handle_form,
     redirect_to,
     safe_next,
+    url_with,
 )
 from ecrm_web.ui.me import page_context
 from ecrm_web.ui.org import employee_context
@@ -150,31 +153,12 @@ def task_state(task, now: datetime) -> str:
 
 
 def _rights(rows) -> dict[int, dict[str, bool]]:
-    """The buttons of each row (TASK-6): rights follow the responsible employee, so they
-    are asked once per responsible employee on the page."""
-    by_responsible: dict[int, dict[str, bool]] = {}
-    out = {}
-    for task in rows:
-        if task.responsible_id not in by_responsible:
-            by_responsible[task.responsible_id] = core().tasks.rights(actor(), task)
-        out[task.id] = by_responsible[task.responsible_id]
-    return out
+    """The buttons of each row (TASK-6)."""
+    return core().tasks.rights_of(actor(), rows)
 
 
 def _here() -> str:
     return request.full_path.rstrip("?")
-
-
-def _url_with(**changes: Any) -> str:
-    """The current address with some query arguments changed (pager links)."""
-    view_args = request.view_args or {}
-    args = {k: v for k, v in request.args.items() if k not in view_args}
-    for key, value in changes.items():
-        if value in (None, ""):
-            args.pop(key, None)
-        else:
-            args[key] = str(value)
-    return url_for(request.endpoint, **view_args, **args)
 
 
 def _page_links(listing, arg: str) -> list[tuple[int, str, str | None]]:
@@ -191,7 +175,7 @@ def _page_links(listing, arg: str) -> list[tuple[int, str, str | None]]:
         first = (number - 1) * listing.per_page + 1
         last = min(number * listing.per_page, listing.total)
         links.append((number, f"{first}-{last}",
-                      None if number == listing.page else _url_with(**{arg: number})))
+                      None if number == listing.page else url_with(**{arg: number})))
         previous = number
     return links
 
@@ -331,14 +315,14 @@ def register_call(counterparty_id: int):
 @login_required
 def contact_history(counterparty_id: int):
     """«История контактов» (TASK-8): planned contacts, their outcomes and fact contacts
-    in one time line with the card's other events, newest first, 20 a page."""
+    in one time line with the card's other events, newest first, a page at a time."""
     page = min(max(as_int(request.args.get("page")) or 1, 1), 100_000)
     items = core().tasks.contact_history(actor(), counterparty_id, page)
     context = card_context(counterparty_id, "contact_history")
     context.update(names=TaskNames(), items=items, page=page, now=_now(),
-                   has_next=len(items) >= 20,
-                   prev_url=_url_with(page=page - 1 if page > 2 else None) if page > 1 else None,
-                   next_url=_url_with(page=page + 1))
+                   has_next=len(items) >= TIMELINE_PAGE,
+                   prev_url=url_with(page=page - 1 if page > 2 else None) if page > 1 else None,
+                   next_url=url_with(page=page + 1))
     return render_template("clients/card.html", errors={}, values=None, **context)
 
 
@@ -487,7 +471,10 @@ def task(task_id: int):
     app = core()
     item = app.tasks.get(actor(), task_id)
     rights = app.tasks.rights(actor(), item)
-    entries = app.history.of(actor(), item.ref) if rights["edit"] else []
+    try:
+        entries = app.history.of(actor(), item.ref)
+    except Forbidden:  # a client task seen from its card: the history is its people's
+        entries = []
     return render_template("tasks/task.html", task=item, rights=rights, entries=entries,
                            names=TaskNames(item.counterparty_id), now=_now(), here=_here(),
                            back=_back_to(item))
@@ -597,13 +584,11 @@ def _calendar_context(employee_id: int) -> tuple[dict, int]:
         view = "week"
     current, errors, status = today(), {}, 200
     raw = request.args.get("date", "")
-    try:
-        day = date.fromisoformat(raw) if raw else current
-        if not 1900 <= day.year <= 2999:
-            raise ValueError(raw)
-    except ValueError:
-        day, status = current, 422
-        errors["date"] = texts.core_text("a date like 2026-03-31")
+    fields = Fields()
+    day = fields.day({"date": raw}, "date") or current
+    if fields.errors:
+        status = 422
+        errors["date"] = texts.core_text(fields.errors["date"])
     start, end, previous, following = _span(view, day)
     tasks = core().tasks.calendar(actor(), employee_id, start.isoformat(), end.isoformat())
     by_day: dict[date, list] = {}
@@ -618,10 +603,10 @@ def _calendar_context(employee_id: int) -> tuple[dict, int]:
     return {
         "view": view, "day": day, "today": current, "weeks": weeks, "by_day": by_day,
         "month": day.month, "title": title, "calendar_errors": errors, "now": _now(),
-        "prev_url": _url_with(date=previous.isoformat()),
-        "next_url": _url_with(date=following.isoformat()),
-        "today_url": _url_with(date=None),
-        "view_url": lambda v: _url_with(view=v),
+        "prev_url": url_with(date=previous.isoformat()),
+        "next_url": url_with(date=following.isoformat()),
+        "today_url": url_with(date=None),
+        "view_url": lambda v: url_with(view=v),
         "weekdays": [format_date(date(2024, 1, 1) + timedelta(days=n), "EEE")
                      for n in range(7)],
     }, status

@@ -91,6 +91,10 @@ class Names:
     def ref(self, ref: ObjectRef) -> str:
         return f"{texts.label(texts.KIND_LABELS, ref.kind)} «{self.of(ref.kind, ref.id)}»"
 
+    def field_label(self, field: str) -> str:
+        """A history row's field name (areas' names classes add their own)."""
+        return texts.label(texts.FIELD_LABELS, field)
+
     def history_value(self, field: str, value: object, entry_kind: str = "") -> str:
         if value is None or value == "":
             return "—"

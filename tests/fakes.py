@@ -17,6 +17,9 @@ REPOS = (
     "messages", "history", "login_sessions", "api_tokens", "login_throttles", "handled_messages",
     "catalogs", "counterparties", "contacts", "curator_assignments",
     "task_types", "escalation_rules", "tasks", "task_escalations", "state_sets",
+    "item_groups", "items", "service_kinds", "price_types", "client_types", "prices",
+    "contract_types", "contracts", "requests", "invoices", "payments", "acts", "settlements",
+    "documents",
 )
 
 
@@ -120,6 +123,7 @@ class FakeStorage:
         self.ids = {name: itertools.count(1) for name in REPOS}
         self.outbox: list = []
         self.commits = 0
+        self.sequences: dict[str, int] = {}
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -135,6 +139,11 @@ class FakeUnitOfWork(UnitOfWork):
 
     def _seen(self):
         return list(self.working.values())
+
+    def next_number(self, key):
+        # Like a database sequence: a value taken is not given back on rollback.
+        self.storage.sequences[key] = self.storage.sequences.get(key, 0) + 1
+        return self.storage.sequences[key]
 
     def _add_to_outbox(self, event, at):
         self.storage.outbox.append((event, at))
@@ -219,11 +228,12 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
     mailer = kw.pop("mailer", None) or FakeMailer()
     storage.registry = kw.pop("registry", None) or FakeRegistry()
     storage.files = kw.pop("files", None) or FakeFiles()
+    storage.documents = kw.pop("documents", None) or FakeDocuments()
     app = Application.build(
         uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
         clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer,
         search=FakeSearch(storage), registry=storage.registry, files=storage.files,
-        due_tasks=FakeDueTasks(storage), **kw,
+        due_tasks=FakeDueTasks(storage), documents=storage.documents, **kw,
     )
     return app, storage
 
@@ -309,3 +319,21 @@ class FakeDueTasks:
             and (t.id, t.due_at) not in sent
         ]
         return found[:limit]
+
+
+class FakeDocuments:
+    """A content-addressed document store in memory."""
+
+    def __init__(self):
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, data):
+        key = hashlib.sha256(data).hexdigest()
+        self.blobs[key] = data
+        return key
+
+    def get(self, key):
+        return self.blobs.get(key)
+
+    def delete(self, key):
+        self.blobs.pop(key, None)

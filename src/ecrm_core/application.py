@@ -12,14 +12,21 @@ from ecrm_core.access.services import AccessService
 from ecrm_core.auth.services import AuthService
 from ecrm_core.counterparties.ports import CounterpartySearch, FileStore, RegistryGateway
 from ecrm_core.counterparties.services import ASSIGN_ACTION, CatalogService, CounterpartyService
+from ecrm_core.documents.model import DocumentStore
+from ecrm_core.documents.services import DocumentService
 from ecrm_core.history.services import HistoryService
 from ecrm_core.kernel.ports import Clock, PasswordHasher, Secrets
 from ecrm_core.kernel.uow import UnitOfWorkFactory
 from ecrm_core.messages.ports import Mailer
 from ecrm_core.messages.services import MessageService
 from ecrm_core.org.services import OrgService
+from ecrm_core.products.services import ProductService
+from ecrm_core.sales.contracts import ContractService
+from ecrm_core.sales.invoices import InvoiceService
+from ecrm_core.sales.requests import RequestService
 from ecrm_core.tasks.ports import DueTasks
 from ecrm_core.tasks.services import TaskService
+from ecrm_core.workflow.services import StateSetService
 
 
 @attrs.define
@@ -34,21 +41,35 @@ class Application:
     catalogs: CatalogService
     counterparties: CounterpartyService
     tasks: TaskService
+    state_sets: StateSetService
+    products: ProductService
+    contracts: ContractService
+    requests: RequestService
+    invoices: InvoiceService
+    documents: DocumentService
 
     @classmethod
     def build(
         cls, *, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
         secrets: Secrets, mailer: Mailer, search: CounterpartySearch, registry: RegistryGateway,
-        files: FileStore, due_tasks: DueTasks, base_url: str = "",
+        files: FileStore, due_tasks: DueTasks, documents: DocumentStore, base_url: str = "",
     ) -> Application:
         counterparties = CounterpartyService(uow_factory, clock, search, registry, files)
         messages = MessageService(uow_factory, clock, mailer, base_url=base_url)
         messages.on_confirmation(ASSIGN_ACTION, counterparties.on_assignment_answer)
         tasks = TaskService(uow_factory, clock, secrets, due_tasks)
+        products = ProductService(uow_factory, clock)
+        contracts = ContractService(uow_factory, clock)
+        requests = RequestService(uow_factory, clock)
+        invoices = InvoiceService(uow_factory, clock)
+        state_sets = StateSetService(uow_factory, (requests.states_in_use,
+                                                   invoices.states_in_use))
+        founding = (tasks.install_defaults, state_sets.install_defaults,
+                    products.install_defaults, contracts.install_defaults)
         return cls(
             uow_factory=uow_factory,
             clock=clock,
-            org=OrgService(uow_factory, clock, hasher, on_founding=(tasks.install_defaults,),
+            org=OrgService(uow_factory, clock, hasher, on_founding=founding,
                            on_zone_change=(tasks.follow_zone,)),
             access=AccessService(uow_factory, clock),
             auth=AuthService(uow_factory, clock, hasher, secrets),
@@ -57,4 +78,10 @@ class Application:
             catalogs=CatalogService(uow_factory, clock),
             counterparties=counterparties,
             tasks=tasks,
+            state_sets=state_sets,
+            products=products,
+            contracts=contracts,
+            requests=requests,
+            invoices=invoices,
+            documents=DocumentService(uow_factory, clock, documents),
         )

@@ -21,7 +21,6 @@ from ecrm_core.workflow.definition import dump_definition, parse_definition
 from ecrm_core.workflow.engine import (
     Facts,
     StateChanged,
-    actor_roles,
     automatic,
     available,
     due_in_state,
@@ -362,10 +361,10 @@ def test_the_roles_an_actor_holds_over_an_object():
     )
     chain = [ScopeNode(card), ScopeNode(dep), ScopeNode(company)]
     policy = Policy(5, grants)
-    assert actor_roles(policy, chain) == {Role.CLIENT_MANAGER}
-    assert actor_roles(policy, chain, project_id=8) == {Role.CLIENT_MANAGER,
+    assert policy.roles_over(chain) == {Role.CLIENT_MANAGER}
+    assert policy.roles_over(chain, project_id=8) == {Role.CLIENT_MANAGER,
                                                         Role.SALES_MANAGEMENT}
-    assert actor_roles(Policy(6, grants), chain) == {Role.DIRECTOR}
+    assert Policy(6, grants).roles_over(chain) == {Role.DIRECTOR}
 
 
 # -- the reference book ------------------------------------------------------------------

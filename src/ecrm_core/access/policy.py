@@ -22,6 +22,22 @@ CATALOG, COUNTERPARTY, CONTACT, CURATOR_ASSIGNMENT, TASK = (
     "catalog", "counterparty", "contact", "curator_assignment", "task")
 #: Working tasks (TASK-5, TASK-6): a task hangs under its responsible employee.
 TASK_WORK = frozenset((a, TASK) for a in (A.VIEW, A.CREATE, A.EDIT, A.DELETE))
+CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT = (
+    "contract", "request", "invoice", "payment", "act", "document")
+#: A client's sales documents (CON, REQ, INV, DOC-1): they hang under the counterparty
+#: (payments under their invoice, documents under their owner).
+CLIENT_DOCUMENTS = (CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT)
+#: Who works a client works its documents: registers contracts, requests, invoices,
+#: payments and acts, moves them through their states, attaches files.
+CLIENT_WORK = frozenset((a, kind) for kind in CLIENT_DOCUMENTS
+                        for a in (A.VIEW, A.CREATE, A.EDIT, A.DELETE))
+#: INV-3: the invoice manager, personally responsible for one invoice (the role's scope):
+#: edits and moves it, registers its payments and attaches its documents.
+INVOICE_WORK = frozenset({(A.VIEW, INVOICE), (A.EDIT, INVOICE)} | {
+    (a, kind) for kind in (PAYMENT, DOCUMENT) for a in (A.VIEW, A.CREATE, A.EDIT, A.DELETE)})
+#: An internal request's author and its assignee see and work it (REQ-1).
+REQUEST_WORK = frozenset({(A.VIEW, REQUEST), (A.EDIT, REQUEST), (A.VIEW, DOCUMENT),
+                          (A.CREATE, DOCUMENT)})
 
 #: role -> {(action, kind of object acted on)} allowed inside the role's scope.
 PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
@@ -47,7 +63,8 @@ PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
         }
     ),
     # Heads of sales plan and check the work of the employees in their scope (TASK-6).
-    Role.SALES_MANAGEMENT: TASK_WORK,
+    Role.SALES_MANAGEMENT: TASK_WORK | frozenset(
+        (A.VIEW, kind) for kind in CLIENT_DOCUMENTS),
     # CAT-2: the curator registers clients in the catalog, appoints their managers and
     # grants others the right to register; may nest catalogs inside it.
     Role.CATALOG_CURATOR: frozenset(
@@ -60,11 +77,12 @@ PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
             (A.DELETE, COUNTERPARTY),
             (A.ASSIGN, COUNTERPARTY),
         }
-    ),
+    ) | CLIENT_WORK,
     Role.CLIENT_REGISTRAR: frozenset({(A.CREATE, COUNTERPARTY)}),
     # CP-5: the client manager works the card: edits it, its contacts, marks it deleted.
-    Role.CLIENT_MANAGER: frozenset({(A.EDIT, COUNTERPARTY), (A.DELETE, COUNTERPARTY)}),
-    Role.INVOICE_MANAGER: frozenset(),
+    Role.CLIENT_MANAGER: frozenset({(A.EDIT, COUNTERPARTY), (A.DELETE, COUNTERPARTY)}
+                                   ) | CLIENT_WORK,
+    Role.INVOICE_MANAGER: INVOICE_WORK,
     # CP-7: attaches managers per direction to the client's project.
     Role.PROJECT_LEADER: frozenset({(A.ASSIGN, COUNTERPARTY)}),
 }
@@ -75,7 +93,9 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
     for kind in (
         refs.COMPANY, refs.DEPARTMENT, refs.PROJECT, refs.EMPLOYEE, refs.SERVICE_TYPE,
         refs.SERVICE, refs.ROLE_ASSIGNMENT, CATALOG, COUNTERPARTY, CONTACT,
-        CURATOR_ASSIGNMENT, "task_type", "escalation_rule",
+        CURATOR_ASSIGNMENT, "task_type", "escalation_rule", "state_set",
+        "item_group", "item", "service_kind", "price_type", "client_type", "price",
+        "contract_type",
     )
 )
 
@@ -89,12 +109,13 @@ DIRECTION_ROLES = frozenset({Role.CLIENT_MANAGER})
 
 #: What an employee may do with objects that hang under their own card (their messages,
 #: their tasks).
-OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)}) | TASK_WORK
+OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)}) | TASK_WORK \
+    | REQUEST_WORK
 
 #: A department head (up the employee's tree) sets the employee's personal services
 #: (ORG-5) and plans and checks their tasks (TASK-6).
 HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)}
-                                                ) | TASK_WORK
+                                                ) | TASK_WORK | REQUEST_WORK
 #: An employee's own head (``Employee.head_id``), who may sit in another department,
 #: plans and checks their tasks only (TASK-6).
 PERSONAL_HEAD: frozenset[tuple[Action, str]] = TASK_WORK
@@ -123,6 +144,12 @@ def is_allowed(
     A role limited to a project applies only when the action concerns that project.
     """
     if (action, kind) in EVERYONE:
+        return True
+    if action is A.VIEW and kind in CLIENT_DOCUMENTS and any(
+            node.ref.kind == COUNTERPARTY for node in chain):
+        # A client's documents are seen by whoever sees the client (everyone signed
+        # in, like the card); an employee's internal request only by those the rules
+        # below name.
         return True
     in_chain = {node.ref for node in chain}
     for a in assignments:
@@ -185,6 +212,29 @@ class Policy:
         the Director and Administrators."""
         if not self.is_administrator:
             raise Forbidden("only the Director or an Administrator edits reference books")
+
+    def roles_over(self, chain: Sequence[ScopeNode], project_id: int | None = None
+                   ) -> frozenset[Role]:
+        """The roles the actor holds over an object whose ancestry is ``chain``: those
+        granted on the object or an ancestor, a role limited to a project only for that
+        project (as ``is_allowed`` counts them). What the workflow engine's transitions
+        are checked against."""
+        in_chain = {node.ref for node in chain}
+        return frozenset(
+            a.role for a in self.assignments
+            if a.employee_id == self.actor_id and a.scope in in_chain
+            and (a.project_id is None or a.project_id == project_id
+                 or (project_id is None and a.role in DIRECTION_ROLES))
+        )
+
+    def require_price_manager(self) -> None:
+        """The price list (PRD-3) is kept by the Director, Administrators and holders of
+        Sales management."""
+        if not (self.is_administrator or any(
+                a.role is Role.SALES_MANAGEMENT and a.employee_id == self.actor_id
+                for a in self.assignments)):
+            raise Forbidden("only the Director, an Administrator or Sales management "
+                            "sets prices")
 
     def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
         return is_allowed(self.actor_id, self.assignments, action, kind, chain, project_id)

@@ -37,6 +37,20 @@ REPOSITORIES: dict[str, str] = {
     "task": "tasks",
     "task_type": "task_types",
     "escalation_rule": "escalation_rules",
+    "state_set": "state_sets",
+    "item_group": "item_groups",
+    "item": "items",
+    "service_kind": "service_kinds",
+    "price_type": "price_types",
+    "client_type": "client_types",
+    "price": "prices",
+    "contract_type": "contract_types",
+    "contract": "contracts",
+    "request": "requests",
+    "invoice": "invoices",
+    "payment": "payments",
+    "act": "acts",
+    "document": "documents",
 }
 
 
@@ -81,11 +95,38 @@ PARENTS: dict[str, Callable] = {
     "task": lambda uow, task: ObjectRef(refs.EMPLOYEE, task.responsible_id),
     "task_type": lambda uow, _obj: _company_ref(uow),
     "escalation_rule": lambda uow, _obj: _company_ref(uow),
+    "state_set": lambda uow, _obj: _company_ref(uow),
+    "item_group": lambda uow, _obj: _company_ref(uow),
+    "item": lambda uow, _obj: _company_ref(uow),
+    "service_kind": lambda uow, _obj: _company_ref(uow),
+    "price_type": lambda uow, _obj: _company_ref(uow),
+    "client_type": lambda uow, _obj: _company_ref(uow),
+    "price": lambda uow, _obj: _company_ref(uow),
+    "contract_type": lambda uow, _obj: _company_ref(uow),
+    "contract": lambda uow, c: ObjectRef("counterparty", c.counterparty_id),
+    # A client's request hangs under its contract or its client; an internal one under
+    # its author (REQ-1, REQ-3).
+    "request": lambda uow, r: ObjectRef("contract", r.contract_id) if r.contract_id
+    else ObjectRef("counterparty", r.counterparty_id) if r.counterparty_id
+    else ObjectRef(refs.EMPLOYEE, r.author_id),
+    "invoice": lambda uow, i: ObjectRef("counterparty", i.counterparty_id),
+    "payment": lambda uow, p: ObjectRef("invoice", p.invoice_id),
+    "act": lambda uow, a: ObjectRef("contract", a.contract_id) if a.contract_id
+    else ObjectRef("counterparty", a.counterparty_id),
+    "document": lambda uow, d: ObjectRef(d.owner_kind, d.owner_id),
+}
+
+
+#: kind -> function giving the employees who work an object of that kind besides those
+#: of its ancestry: a request's assignee (REQ-1) works it as its author does.
+WORKERS: dict[str, Callable] = {
+    "request": lambda uow, r: (r.assignee_id,),
 }
 
 
 def chain_of(uow: UnitOfWork, ref: ObjectRef) -> list[ScopeNode]:
-    """``ref`` and its ancestors up to the Company (the object first)."""
+    """``ref`` and its ancestors up to the Company (the object first); after an object,
+    the employees who work it (``WORKERS``), as links without heads."""
     chain: list[ScopeNode] = []
     seen: set[ObjectRef] = set()
     current: ObjectRef | None = ref
@@ -94,6 +135,11 @@ def chain_of(uow: UnitOfWork, ref: ObjectRef) -> list[ScopeNode]:
         obj = load(uow, current)
         chain.append(ScopeNode(current, getattr(obj, "head_id", None)
                                if current.kind in (refs.DEPARTMENT, refs.EMPLOYEE) else None))
+        workers = WORKERS.get(current.kind)
+        for employee_id in workers(uow, obj) if workers else ():
+            worker = ObjectRef(refs.EMPLOYEE, employee_id)
+            if employee_id and worker not in seen:
+                chain.append(ScopeNode(worker))
         parent = PARENTS.get(current.kind)
         current = parent(uow, obj) if parent else None
     return chain

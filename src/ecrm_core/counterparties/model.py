@@ -76,6 +76,8 @@ class Counterparty(Aggregate):
     mailing_email: str = ""
     status: OrganisationStatus = OrganisationStatus.ACTIVE
     parent_id: int | None = None
+    #: the client's type, which sets the price type its invoices are priced by (PRD-2)
+    client_type_id: int | None = None
     okved: str = ""
     head: str = ""
     extra: dict[str, Any] = attrs.field(factory=dict)
@@ -93,7 +95,7 @@ class Counterparty(Aggregate):
     EDITABLE: ClassVar[tuple[str, ...]] = (
         "type", "name", "full_name", "inn", "kpp", "ogrn", "legal_address", "postal_address",
         "phone", "sms_phone", "email", "mailing_email", "status", "parent_id", "okved", "head",
-        "extra", "export_1c",
+        "extra", "export_1c", "client_type_id",
     )
 
     def derive(self) -> None:

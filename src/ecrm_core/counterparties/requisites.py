@@ -105,3 +105,27 @@ def name_key(name: str) -> str:
     folded = fold(name)
     folded = _FORMS_RE.sub(" ", folded)
     return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+BIK_RE = re.compile(r"^04[0-9]{7}\Z")
+ACCOUNT_WEIGHTS = (7, 1, 3) * 8
+
+
+def bik_error(value: str) -> str | None:
+    """A Russian bank's BIK: 9 digits starting with 04."""
+    return None if BIK_RE.match(value) else "BIK has 9 digits and starts with 04"
+
+
+def account_error(account: str, bik: str, correspondent: bool = False) -> str | None:
+    """A settlement (or correspondent) account of 20 digits checked against the bank's
+    BIK by the Bank of Russia's control key: the weighted sum (7, 1, 3, …) of the BIK's
+    last three digits — for a correspondent account "0" and the BIK's 5th and 6th — and
+    the 20 digits is a multiple of 10."""
+    if not DIGITS.match(account) or len(account) != 20:
+        return "an account has 20 digits"
+    if bik_error(bik):
+        return None  # the BIK's own message names the problem
+    prefix = "0" + bik[4:6] if correspondent else bik[-3:]
+    digits = prefix + account
+    total = sum(int(d) * w for d, w in zip(digits, ACCOUNT_WEIGHTS, strict=False))
+    return None if total % 10 == 0 else "the account does not match the bank's BIK"

@@ -314,6 +314,8 @@ class CounterpartyService:
                 fields.errors["status"] = "one of: " + ", ".join(s.value for s in OrganisationStatus)
         if "parent_id" in data:
             values["parent_id"] = fields.ident(data, "parent_id")
+        if "client_type_id" in data:
+            values["client_type_id"] = fields.ident(data, "client_type_id")
         if "export_1c" in data:
             flag = fields.flag(data, "export_1c")
             if flag is not None:
@@ -388,7 +390,7 @@ class CounterpartyService:
             policy = policy_for(uow, actor_id)
             catalog = _catalog(uow, catalog_id)
             policy.require(Action.CREATE, COUNTERPARTY, chain_of(uow, catalog.ref))
-            self._check_parent(uow, values.get("parent_id"), None)
+            self._check_parent(uow, values.get("parent_id"), None, values.get("client_type_id"))
             candidates = self._duplicates(uow, values, None)
             blocking = [c for c in candidates if c.blocking]
             if blocking and not proceed:
@@ -406,7 +408,10 @@ class CounterpartyService:
             uow.commit()
             return card
 
-    def _check_parent(self, uow: UnitOfWork, parent_id: int | None, card_id: int | None) -> None:
+    def _check_parent(self, uow: UnitOfWork, parent_id: int | None, card_id: int | None,
+                      client_type_id: int | None = None) -> None:
+        if client_type_id and uow.client_types.get(client_type_id) is None:
+            raise ValidationFailed.single("client_type_id", "no such client type")
         if not parent_id:
             return
         parent = uow.counterparties.get(parent_id)
@@ -431,7 +436,8 @@ class CounterpartyService:
             card.check_version(expected_version(data))
             values = self.parse({k: v for k, v in data.items() if k in Counterparty.EDITABLE},
                                 current=card)
-            self._check_parent(uow, values.get("parent_id"), card.id)
+            self._check_parent(uow, values.get("parent_id"), card.id,
+                               values.get("client_type_id"))
             watched = {k: values[k] for k in ("inn", "kpp", "phone", "sms_phone", "email",
                                               "mailing_email") if k in values
                        and values[k] != getattr(card, k)}
@@ -508,6 +514,11 @@ class CounterpartyService:
             "roles": uow.roles.count(scope_kind=COUNTERPARTY, scope_id=card.id),
             "messages": uow.messages.count(subject_kind=COUNTERPARTY, subject_id=card.id),
             "tasks": uow.tasks.count(counterparty_id=card.id),
+            "contracts": uow.contracts.count(counterparty_id=card.id),
+            "requests": uow.requests.count(counterparty_id=card.id),
+            "invoices": uow.invoices.count(counterparty_id=card.id),
+            "acts": uow.acts.count(counterparty_id=card.id),
+            "documents": uow.documents.count(owner_kind=COUNTERPARTY, owner_id=card.id),
         }
         return {k: v for k, v in found.items() if v}
 

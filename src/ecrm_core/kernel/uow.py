@@ -75,6 +75,20 @@ class UnitOfWork(abc.ABC):
     tasks: Repository
     task_escalations: Repository
     state_sets: Repository
+    item_groups: Repository
+    items: Repository
+    service_kinds: Repository
+    price_types: Repository
+    client_types: Repository
+    prices: Repository
+    contract_types: Repository
+    contracts: Repository
+    requests: Repository
+    invoices: Repository
+    payments: Repository
+    acts: Repository
+    settlements: Repository
+    documents: Repository
 
     def __init__(
         self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None
@@ -123,6 +137,13 @@ class UnitOfWork(abc.ABC):
                     yield pending.pop(0)
             if not produced:
                 return
+
+    @abc.abstractmethod
+    def next_number(self, key: str) -> int:
+        """The next value (1, 2, …) of the named sequence (contract, invoice and act
+        numbers, CON-2), advanced inside this unit of work. Safe under concurrent units of
+        work: two never get the same value, and a value once committed is never given
+        again (removing the object that used it does not free it)."""
 
     @abc.abstractmethod
     def _seen(self) -> Iterable[Any]:

@@ -8,6 +8,8 @@ import re
 from datetime import datetime
 from typing import ClassVar
 
+import attrs
+
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import ValidationFailed
 from ecrm_core.kernel.events import ObjectChanged
@@ -24,6 +26,9 @@ class Company(Aggregate):
     kind: ClassVar[str] = refs.COMPANY
 
     name: str
+    #: INN, KPP, address, bank, BIK, accounts, director, accountant: what the company's
+    #: documents print (the invoice, INV-1)
+    requisites: dict = attrs.field(factory=dict)
 
 
 @entity

@@ -100,6 +100,52 @@ def _require_authority_over(uow: UnitOfWork, policy, employee: Employee) -> None
                            held.project_id)
 
 
+#: The company's requisites the printable invoice shows (name → longest length).
+COMPANY_REQUISITES = {
+    "full_name": 300, "inn": 12, "kpp": 9, "ogrn": 15, "address": 500, "phone": 50,
+    "bank": 200, "bik": 9, "account": 20, "corr_account": 20, "director": 200,
+    "accountant": 200,
+}
+
+
+def company_requisites(fields: Fields, raw: Any) -> dict[str, str]:
+    """The company's requisites from a form (INN, KPP, BIK and accounts checked; the
+    account and the correspondent account against the BIK). Messages go under
+    ``requisites.<name>``."""
+    from ecrm_core.counterparties.requisites import (
+        account_error,
+        bik_error,
+        inn_error,
+        kpp_error,
+    )
+
+    if not isinstance(raw, dict):
+        fields.errors["requisites"] = "must be an object"
+        return {}
+    found: dict[str, str] = {}
+    for name, size in COMPANY_REQUISITES.items():
+        value = fields.text({f"requisites.{name}": raw.get(name)}, f"requisites.{name}",
+                            max_len=size)
+        if value:
+            found[name] = value
+    checks = {
+        "inn": lambda v: inn_error(v, "legal_entity" if len(v) == 10 else "individual"),
+        "kpp": kpp_error,
+        "bik": bik_error,
+        "account": lambda v: account_error(v, found.get("bik", ""), False),
+        "corr_account": lambda v: account_error(v, found.get("bik", ""), True),
+    }
+    for name, check in checks.items():
+        message = check(found[name]) if found.get(name) \
+            and f"requisites.{name}" not in fields.errors else None
+        if message:
+            fields.errors[f"requisites.{name}"] = message
+    for name in raw:
+        if name not in COMPANY_REQUISITES:
+            fields.errors[f"requisites.{name}"] = "no such requisite"
+    return found
+
+
 class OrgService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher,
                  on_founding: Iterable[Callable[[UnitOfWork], None]] = (),
@@ -174,9 +220,12 @@ class OrgService:
             policy.require(Action.EDIT, refs.COMPANY, chain_of(uow, company.ref))
             company.check_version(expected_version(data))
             fields = Fields()
-            name = fields.text(data, "name", required=True)
+            values = {"name": fields.text(data, "name", required=True)
+                      if "name" in data or "requisites" not in data else company.name}
+            if "requisites" in data:
+                values["requisites"] = company_requisites(fields, data["requisites"])
             fields.check()
-            company.apply_changes({"name": name})
+            company.apply_changes(values)
             uow.commit()
             return company
 

@@ -16,7 +16,7 @@ outcomes too.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -24,7 +24,6 @@ from typing import Any, Protocol
 import attrs
 
 from ecrm_core.access.model import Role
-from ecrm_core.access.policy import DIRECTION_ROLES, Policy, ScopeNode
 from ecrm_core.kernel.errors import Conflict, Forbidden, ValidationFailed
 from ecrm_core.kernel.events import DomainEvent, FieldChange
 from ecrm_core.kernel.refs import ObjectRef
@@ -317,18 +316,3 @@ def overdue(entered_at: datetime | None, norm_hours: int | None, now: datetime) 
         return False
     due = due_in_state(entered_at, norm_hours)
     return due is not None and now >= due
-
-
-def actor_roles(policy: Policy, chain: Sequence[ScopeNode], project_id: int | None = None
-                ) -> frozenset[Role]:
-    """The roles the actor holds over an object whose ancestry is ``chain``: those
-    granted on the object or an ancestor, a role limited to a project only for that
-    project (as ``access.policy.is_allowed`` counts them). What ``transition`` and
-    ``available`` take as ``roles``."""
-    in_chain = {node.ref for node in chain}
-    return frozenset(
-        a.role for a in policy.assignments
-        if a.employee_id == policy.actor_id and a.scope in in_chain
-        and (a.project_id is None or a.project_id == project_id
-             or (project_id is None and a.role in DIRECTION_ROLES))
-    )

@@ -1,0 +1,1 @@
+"""Documents of clients, contracts, invoices and requests (DOC-1)."""

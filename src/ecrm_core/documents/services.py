@@ -1,0 +1,131 @@
+"""Use cases of documents (DOC-1): upload to a client, contract, invoice or request
+(type and size checked), list, download — only by those allowed to see the owner — and
+remove (by those allowed to edit it). The client's history tells of every document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ecrm_core.access.model import Action
+from ecrm_core.access.services import chain_of, load, policy_for
+from ecrm_core.documents.model import DOCUMENT, MAX_SIZE, OWNERS, Document, DocumentStore, sniff
+from ecrm_core.kernel.errors import NotFound, ValidationFailed
+from ecrm_core.kernel.events import FieldChange, ObjectChanged
+from ecrm_core.kernel.fields import Fields, expected_version
+from ecrm_core.kernel.ports import Clock
+from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.kernel.uow import UnitOfWorkFactory, existing
+
+MAX_NAME = 200
+
+
+@attrs.frozen
+class Download:
+    document: Document
+    data: bytes
+
+
+def _client_of(owner: Any, kind: str) -> int | None:
+    if kind == "counterparty":
+        return owner.id
+    return getattr(owner, "counterparty_id", None)
+
+
+def _clean_name(filename: Any) -> str:
+    name = filename if isinstance(filename, str) else ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[-MAX_NAME:]
+
+
+class DocumentService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock,
+                 store: DocumentStore) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.store = store
+
+    def _owner(self, owner_kind: Any, owner_id: Any) -> ObjectRef:
+        fields = Fields()
+        ident = fields.ident({"owner_id": owner_id}, "owner_id", required=True)
+        if owner_kind not in OWNERS:
+            fields.errors["owner_kind"] = "one of: " + ", ".join(sorted(OWNERS))
+        fields.check()
+        return ObjectRef(owner_kind, ident)
+
+    def upload(self, actor_id: int, owner_kind: Any, owner_id: Any, filename: Any,
+               data: bytes, note: Any = "") -> Document:
+        owner_ref = self._owner(owner_kind, owner_id)
+        name = _clean_name(filename)
+        if not name:
+            raise ValidationFailed.single("file", "choose a file")
+        if not data:
+            raise ValidationFailed.single("file", "the file is empty")
+        if len(data) > MAX_SIZE:
+            raise ValidationFailed.single("file", f"at most {MAX_SIZE // (1024 * 1024)} MB")
+        sniffed = sniff(data, name)
+        if sniffed is None:
+            raise ValidationFailed.single(
+                "file", "PDF, images, Word/Excel/OpenDocument, RTF, text or CSV files only")
+        fields = Fields()
+        note_text = fields.text({"note": note}, "note", max_len=500) or ""
+        fields.check()
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            owner = load(uow, owner_ref)
+            policy.require(Action.CREATE, DOCUMENT, chain_of(uow, owner_ref))
+            key = self.store.put(data)
+            document = uow.documents.add(Document(
+                owner_kind=owner_ref.kind, owner_id=owner_ref.id,
+                counterparty_id=_client_of(owner, owner_ref.kind), filename=name,
+                content_type=sniffed[0], size=len(data), key=key, note=note_text,
+                uploaded_at=self.clock.now(), uploaded_by=actor_id))
+            document.record_created(("owner_kind", "owner_id", "filename", "content_type",
+                                     "size", "note"))
+            if document.counterparty_id is not None:
+                document.record(ObjectChanged(
+                    subject=ObjectRef("counterparty", document.counterparty_id),
+                    changes=(FieldChange("document", None, f"{name} ({owner_ref})"),)))
+            uow.commit()
+            return document
+
+    def of_owner(self, actor_id: int, owner_kind: Any, owner_id: Any) -> list[Document]:
+        owner_ref = self._owner(owner_kind, owner_id)
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            load(uow, owner_ref)
+            policy.require(Action.VIEW, DOCUMENT, chain_of(uow, owner_ref))
+            return uow.documents.list(owner_kind=owner_ref.kind, owner_id=owner_ref.id,
+                                      order_by=("-id",))
+
+    def download(self, actor_id: int, document_id: Any) -> Download:
+        """The file, for those allowed to see its owner."""
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            document = existing(uow.documents, DOCUMENT, document_id)
+            policy.require(Action.VIEW, DOCUMENT, chain_of(uow, document.ref))
+        data = self.store.get(document.key)
+        if data is None:
+            raise NotFound(DOCUMENT, document_id)
+        return Download(document, data)
+
+    def remove(self, actor_id: int, document_id: Any, version: Any = None) -> None:
+        with self.uow_factory() as uow:
+            policy = policy_for(uow, actor_id)
+            document = existing(uow.documents, DOCUMENT, document_id)
+            document.check_version(expected_version({"version": version}))
+            policy.require(Action.DELETE, DOCUMENT, chain_of(uow, document.ref))
+            for contract in uow.contracts.list(document_id=document.id):
+                contract.apply_changes({"document_id": None})
+            document.record_deleted(("owner_kind", "owner_id", "filename"))
+            if document.counterparty_id is not None:
+                document.record(ObjectChanged(
+                    subject=ObjectRef("counterparty", document.counterparty_id),
+                    changes=(FieldChange("document", document.filename, None),)))
+            uow.documents.delete(document)
+            shared = uow.documents.count(key=document.key, limit=1)
+            uow.commit()
+        if not shared:
+            self.store.delete(document.key)

@@ -1,0 +1,1 @@
+"""Goods and services (PRD-1…PRD-3)."""

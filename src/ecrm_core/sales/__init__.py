@@ -1,0 +1,1 @@
+"""Sales documents: contracts, requests, invoices, payments, acts (CON, REQ, INV)."""

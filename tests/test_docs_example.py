@@ -28,6 +28,7 @@ def test_the_library_example_runs(capsys, monkeypatch, tmp_path):
     assert "forbidden: you may not create department" in out
     assert "ObjectChanged position: '' -> 'Менеджер по продажам'" in out
     assert "ObjectCreated login: None -> 'a.petrova'" in out
+    assert "invoice 1 13230.00 RUB VAT 2385.74 RUB partly_paid debt" in out
 
 
 def test_configuration_lists_every_ecrm_variable():

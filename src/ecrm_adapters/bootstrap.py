@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 from sqlalchemy.engine import Engine
 
+from ecrm_adapters.files.documents import FilesystemDocumentStore
 from ecrm_adapters.files.local import LocalFileStore
 from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
 from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue
@@ -67,7 +68,7 @@ def make_registry(settings: Settings):
 
 
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=None,
-              hasher=None, mailer=None, registry=None) -> System:
+              hasher=None, mailer=None, registry=None, documents=None) -> System:
     """Build the system from settings. ``migrate=True`` brings the schema up to date
     first (the embedded default does this on start)."""
     settings = settings or Settings.from_env()
@@ -84,6 +85,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
         secrets=TokenSecrets(), mailer=mailer or make_mailer(settings),
         search=SqlCounterpartySearch(engine), registry=registry or make_registry(settings),
         files=LocalFileStore(settings.data_dir / "files"), due_tasks=SqlDueTasks(engine),
+        documents=documents or FilesystemDocumentStore(settings.documents_dir),
         base_url=settings.base_url,
     )
     attach_queue(system)

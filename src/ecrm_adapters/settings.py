@@ -32,6 +32,10 @@ class Settings:
     smtp_ssl: bool = False
     mail_from: str = "ecrm@localhost"
     data_dir: Path = attrs.field(factory=_default_data_dir)
+    #: Where uploaded documents are kept (DOC-1; ``files.documents``): outside any web
+    #: root, by default under the data folder.
+    documents_dir: Path = attrs.field(
+        default=attrs.Factory(lambda self: self.data_dir / "documents", takes_self=True))
     #: Seconds between relay passes over the outbox (catches up after a broker outage).
     relay_interval: float = 2.0
     secure_cookies: bool = False
@@ -74,6 +78,10 @@ class Settings:
             task_alerts_minutes=_positive(env, "ECRM_TASK_ALERTS_MINUTES", 5.0, zero=True),
         )
         values.update(overrides)
+        if "documents_dir" not in values:
+            documents = env.get("ECRM_DOCUMENTS_DIR")
+            values["documents_dir"] = (Path(documents) if documents
+                                       else Path(values["data_dir"]) / "documents")
         return cls(**values)
 
     @property

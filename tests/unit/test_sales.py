@@ -222,3 +222,14 @@ def test_acts_documents_and_the_client_history(w):
     fields = [c["field"] for h in w.app.history.of(w.d, ObjectRef("counterparty", w.card.id))
               for c in h.changes]
     assert {"invoice", "act", "document"} <= set(fields)
+
+
+def test_a_promotion_interrupts_the_price_which_then_resumes(w):
+    w.app.products.set_price(w.d, {"item_id": w.router.id, "price_type_id": w.retail.id,
+                                   "valid_from": "2026-04-01", "valid_to": "2026-04-11",
+                                   "amount": "3990"})
+    on = {day: w.app.products.price_on(w.d, w.router.id, w.retail.id, day).amount.amount
+          for day in ("2026-03-31", "2026-04-01", "2026-04-10", "2026-04-11", "2027-01-01")}
+    assert on == {"2026-03-31": Decimal("5490"), "2026-04-01": Decimal("3990"),
+                  "2026-04-10": Decimal("3990"), "2026-04-11": Decimal("5490"),
+                  "2027-01-01": Decimal("5490")}

@@ -65,9 +65,11 @@ def test_the_price_on_every_day_is_the_brute_force_answer(attempts):
             assert not accepted and "valid_from" in exc.errors
             continue
         assert accepted
+        model.append([start, end, Money(Decimal(kopecks) / 100)])
         if closing is not None:
             closing[1] = start
-        model.append([start, end, Money(Decimal(kopecks) / 100)])
+            if end is not None:  # a promotion: the earlier price resumes after it
+                model.append([end, None, closing[2]])
     stored = app.products.prices(d, item.id)
     for a in stored:
         for b in stored:

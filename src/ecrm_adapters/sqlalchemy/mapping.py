@@ -15,11 +15,23 @@ from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_core.access.model import RoleAssignment
 from ecrm_core.auth.model import ApiToken, LoginSession, LoginThrottle
 from ecrm_core.counterparties.model import Catalog, Contact, Counterparty, CuratorAssignment
+from ecrm_core.documents.model import Document
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
+from ecrm_core.products.model import ClientType, Item, ItemGroup, Price, PriceType, ServiceKind
+from ecrm_core.sales.model import (
+    Act,
+    Contract,
+    ContractType,
+    Invoice,
+    Payment,
+    Request,
+    Settlement,
+)
 from ecrm_core.tasks.model import EscalationRule, Task, TaskEscalation, TaskType
+from ecrm_core.workflow.model import StateSet
 
 mapper_registry = registry(metadata=t.metadata)
 _lock = threading.Lock()
@@ -47,6 +59,21 @@ MAPPED = {
     "task_types": (TaskType, t.task_types),
     "escalation_rules": (EscalationRule, t.escalation_rules),
     "tasks": (Task, t.tasks),
+    "state_sets": (StateSet, t.state_sets),
+    "item_groups": (ItemGroup, t.item_groups),
+    "items": (Item, t.items),
+    "service_kinds": (ServiceKind, t.service_kinds),
+    "price_types": (PriceType, t.price_types),
+    "client_types": (ClientType, t.client_types),
+    "prices": (Price, t.prices),
+    "contract_types": (ContractType, t.contract_types),
+    "contracts": (Contract, t.contracts),
+    "requests": (Request, t.requests),
+    "invoices": (Invoice, t.invoices),
+    "payments": (Payment, t.payments),
+    "acts": (Act, t.acts),
+    "settlements": (Settlement, t.settlements),
+    "documents": (Document, t.documents),
 }
 
 #: repository name -> (class, table) of records kept as plain rows, not mapped

@@ -14,10 +14,13 @@ from ecrm_adapters.sqlalchemy.engine import normalise_url
 SEARCH_STRUCTURES = ("counterparty_fts", "contact_fts", "ix_counterparties_search_trgm",
                      "ix_contacts_surname_trgm", "counterparty_search",
                      "ix_counterparty_search_trgm")
+#: The databases' own guards of the price ranges (migration 0008): PostgreSQL's exclusion
+#: constraint (and the GiST index behind it), SQLite's triggers.
+PRICE_GUARDS = ("ex_prices_no_overlap", "prices_no_overlap")
 
 
 def include_name(name, type_, parent_names) -> bool:
-    return not (name and name.startswith(SEARCH_STRUCTURES))
+    return not (name and name.startswith(SEARCH_STRUCTURES + PRICE_GUARDS))
 
 
 def alembic_config(url: str) -> Config:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -20,11 +21,22 @@ from sqlalchemy import (
     func,
 )
 
-from ecrm_adapters.sqlalchemy.types import StrEnum, UTCDateTime
+from ecrm_adapters.sqlalchemy.types import (
+    ATTRIBUTE_DEFS,
+    LINES,
+    STATES,
+    TEMPLATE,
+    TRANSITIONS,
+    MoneyType,
+    StrEnum,
+    UTCDateTime,
+)
 from ecrm_core.access.model import Role
 from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import ServiceState
+from ecrm_core.products.model import ItemKind
+from ecrm_core.sales.model import RequestKind
 from ecrm_core.tasks.model import DelayUnit, EscalationTarget, TaskState
 
 NAMING = {
@@ -37,6 +49,7 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 TS = UTCDateTime()
+MONEY = MoneyType()
 
 
 def _id():
@@ -50,6 +63,8 @@ def _version():
 company = Table(
     "company", metadata, _id(), _version(),
     Column("name", String(255), nullable=False),
+    # the company's requisites the invoice prints (INV-1): {"inn": …, "bik": …, …}
+    Column("requisites", JSON, nullable=False, server_default="{}"),
 )
 
 employees = Table(
@@ -220,6 +235,8 @@ counterparties = Table(
     Column("updated_by", Integer, ForeignKey("employees.id")),
     Column("search_text", String(800), nullable=False, server_default=""),
     Column("name_key", String(255), nullable=False, server_default=""),
+    # the client's type, and through it the price type its invoices use (PRD-2)
+    Column("client_type_id", Integer, ForeignKey("client_types.id")),
     Index("ix_counterparties_catalog_name", "catalog_id", "name", "id"),
     Index("ix_counterparties_inn", "inn"),
     Index("ix_counterparties_phone", "phone"),
@@ -227,6 +244,7 @@ counterparties = Table(
     Index("ix_counterparties_name_key", "name_key"),
     Index("ix_counterparties_parent_id", "parent_id"),
     Index("ix_counterparties_name", "name", "id"),
+    Index("ix_counterparties_client_type_id", "client_type_id"),
 )
 
 # The duplicate check (CP-3) compares e-mails case-insensitively (``email__ieq`` is
@@ -334,6 +352,234 @@ task_escalations = Table(
     Column("sent_at", TS, nullable=False),
     UniqueConstraint("task_id", "rule_id", "due_at", name="uq_task_escalations_once"),
     Index("ix_task_escalations_rule_task", "rule_id", "task_id"),
+)
+
+# -- state sets, goods and prices, sales documents (issue 5) -----------------------------
+
+#: The reference book of state sets (REQ-4, INV-2): states and transitions as JSON of
+#: the workflow's value objects (``workflow.definition``'s shape).
+state_sets = Table(
+    "state_sets", metadata, _id(), _version(),
+    Column("code", String(81), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("states", STATES, nullable=False),
+    Column("transitions", TRANSITIONS, nullable=False),
+)
+
+item_groups = Table(
+    "item_groups", metadata, _id(), _version(),
+    Column("name", String(200), nullable=False),
+    Column("parent_id", Integer, ForeignKey("item_groups.id")),
+    Index("ix_item_groups_parent_id", "parent_id"),
+)
+
+items = Table(
+    "items", metadata, _id(), _version(),
+    Column("name", String(300), nullable=False),
+    Column("item_kind", StrEnum(ItemKind), nullable=False),
+    Column("group_id", Integer, ForeignKey("item_groups.id")),
+    Column("unit", String(20), nullable=False, server_default="шт"),
+    Column("vat_rate", String(10), nullable=False, server_default="22"),
+    Column("article", String(50), nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    # the nomenclature's pages: active items by name, of a group or of all
+    Index("ix_items_group", "group_id", "active", "name", "id"),
+    Index("ix_items_active_name", "active", "name", "id"),
+)
+
+service_kinds = Table(
+    "service_kinds", metadata, _id(), _version(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id")),
+    Column("template", TEMPLATE, nullable=False),
+    Column("conditions", ATTRIBUTE_DEFS, nullable=False),
+    Column("card", ATTRIBUTE_DEFS, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+price_types = Table(
+    "price_types", metadata, _id(), _version(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("vat_included", Boolean, nullable=False, server_default="1"),
+)
+
+client_types = Table(
+    "client_types", metadata, _id(), _version(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("price_type_id", Integer, ForeignKey("price_types.id"), nullable=False),
+)
+
+#: Dated prices (PRD-3): ``[valid_from, valid_to)``, ``valid_to`` NULL = open-ended.
+#: Ranges of one item and price type never overlap: besides the core's check, the
+#: database refuses an overlap itself — an exclusion constraint on PostgreSQL
+#: (``ex_prices_no_overlap``, btree_gist) and triggers on SQLite
+#: (``prices_no_overlap_insert`` / ``_update``), both made by migration 0008.
+prices = Table(
+    "prices", metadata, _id(), _version(),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("price_type_id", Integer, ForeignKey("price_types.id"), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("amount", MONEY, nullable=False),
+    CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="range"),
+    # the price on a day: one range read (the latest start on or before the day), and an
+    # item's prices by type and date; two ranges cannot start on the same day
+    Index("uq_prices_item_type_from", "item_id", "price_type_id", "valid_from",
+          unique=True),
+)
+
+contract_types = Table(
+    "contract_types", metadata, _id(), _version(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("attributes", ATTRIBUTE_DEFS, nullable=False),
+    Column("number_pattern", String(60), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+documents = Table(
+    "documents", metadata, _id(), _version(),
+    Column("owner_kind", String(32), nullable=False),
+    Column("owner_id", Integer, nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id")),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(120), nullable=False),
+    Column("size", Integer, nullable=False),
+    # the document store's key: the SHA-256 of the content, in hex
+    Column("key", String(64), nullable=False),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("uploaded_at", TS),
+    Column("uploaded_by", Integer, ForeignKey("employees.id")),
+    Index("ix_documents_owner", "owner_kind", "owner_id", "id"),
+    # whether another document still uses the stored file (on removal)
+    Index("ix_documents_key", "key"),
+)
+
+contracts = Table(
+    "contracts", metadata, _id(), _version(),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("contract_type_id", Integer, ForeignKey("contract_types.id"), nullable=False),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("subject", String(500), nullable=False, server_default=""),
+    Column("signed_on", Date),
+    Column("draft", Boolean, nullable=False, server_default="1"),
+    Column("attributes", JSON, nullable=False),
+    # the electronic copy; removing the document clears the link
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="SET NULL")),
+    Column("created_at", TS),
+    Column("created_by", Integer, ForeignKey("employees.id")),
+    Index("ix_contracts_counterparty", "counterparty_id", "id"),
+    Index("ix_contracts_document_id", "document_id"),
+)
+
+invoices = Table(
+    "invoices", metadata, _id(), _version(),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("issued_on", Date, nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("contract_id", Integer, ForeignKey("contracts.id")),
+    Column("price_type_id", Integer, ForeignKey("price_types.id")),
+    Column("vat_included", Boolean, nullable=False, server_default="1"),
+    # the lines as JSON: quantities and sums as decimal text
+    Column("lines", LINES, nullable=False),
+    Column("total", MONEY, nullable=False),
+    Column("vat", MONEY, nullable=False),
+    Column("paid", MONEY, nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("state_entered_at", TS),
+    Column("requisites", JSON, nullable=False),
+    Column("contact_id", Integer, ForeignKey("contacts.id")),
+    Column("contact_name", String(300), nullable=False, server_default=""),
+    Column("due_on", Date),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", TS),
+    # a client's invoices newest first, filtered by state in the index (INV-4)
+    Index("ix_invoices_counterparty", "counterparty_id", "id", "state"),
+    Index("ix_invoices_contract", "contract_id", "id"),
+    # whether a state is in use (the state sets' reference book)
+    Index("ix_invoices_state", "state"),
+)
+
+requests = Table(
+    "requests", metadata, _id(), _version(),
+    Column("request_kind", StrEnum(RequestKind), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("author_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("assignee_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("state_entered_at", TS),
+    Column("service_kind_id", Integer, ForeignKey("service_kinds.id")),
+    Column("conditions", JSON, nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id")),
+    Column("contract_id", Integer, ForeignKey("contracts.id")),
+    Column("invoice_id", Integer, ForeignKey("invoices.id")),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("due_on", Date),
+    Column("created_at", TS),
+    # "My requests": an employee's newest first; the open-only filter (state IN …) is
+    # checked in the index
+    Index("ix_requests_assignee", "assignee_id", "id", "state"),
+    Index("ix_requests_counterparty", "counterparty_id", "id"),
+    Index("ix_requests_contract", "contract_id", "id"),
+    Index("ix_requests_invoice", "invoice_id", "id"),
+    Index("ix_requests_state", "state"),
+)
+
+payments = Table(
+    "payments", metadata, _id(), _version(),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("contract_id", Integer, ForeignKey("contracts.id")),
+    Column("planned", Boolean, nullable=False, server_default="0"),
+    Column("reference", String(100), nullable=False, server_default=""),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", TS),
+    Column("created_by", Integer, ForeignKey("employees.id")),
+    Index("ix_payments_invoice", "invoice_id", "paid_on", "id"),
+    Index("ix_payments_counterparty", "counterparty_id", "planned"),
+    Index("ix_payments_contract", "contract_id", "planned"),
+)
+
+acts = Table(
+    "acts", metadata, _id(), _version(),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("act_on", Date, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("contract_id", Integer, ForeignKey("contracts.id")),
+    Column("invoice_id", Integer, ForeignKey("invoices.id")),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", TS),
+    Column("created_by", Integer, ForeignKey("employees.id")),
+    Index("ix_acts_counterparty", "counterparty_id", "act_on", "id"),
+    Index("ix_acts_contract", "contract_id", "act_on", "id"),
+    Index("ix_acts_invoice_id", "invoice_id"),
+)
+
+#: One row a client: what it has been invoiced and has paid (CP-13, CON-4). Derived
+#: data: it goes with its client.
+settlements = Table(
+    "settlements", metadata, _id(), _version(),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id", ondelete="CASCADE"),
+           nullable=False, unique=True),
+    Column("invoiced", MONEY, nullable=False),
+    Column("paid", MONEY, nullable=False),
+)
+
+#: Named sequences of contract, invoice and act numbers (CON-2): one row a key,
+#: advanced by ``SqlUnitOfWork.next_number`` in one atomic statement.
+number_sequences = Table(
+    "number_sequences", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Integer, nullable=False),
 )
 
 #: Domain events waiting to be handed to the queue (transactional outbox).

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_adapters.sqlalchemy.mapping import MAPPED, ROWS, start_mappers
 from ecrm_core.history.model import history_row, jsonable
-from ecrm_core.kernel.errors import Conflict
+from ecrm_core.kernel.errors import Conflict, ValidationFailed
 from ecrm_core.kernel.events import DomainEvent
 from ecrm_core.kernel.fields import MAX_ID
 from ecrm_core.kernel.uow import UnitOfWork
@@ -33,6 +33,35 @@ def event_payload(event: DomainEvent) -> dict[str, Any]:
         {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)} for c in event.changes
     ]
     return jsonable(data)
+
+
+#: Constraints whose violation is the user's input clashing with stored data, named by
+#: the field to blame: the databases' own guards of the price ranges (PRD-3; migration
+#: 0008: PostgreSQL's exclusion constraint, SQLite's triggers, the unique start day).
+FIELD_CLASHES: tuple[tuple[str, str, str], ...] = (
+    ("prices_no_overlap", "valid_from", "overlaps another price of the item and price type"),
+    ("uq_prices_item_type_from", "valid_from",
+     "overlaps another price of the item and price type"),
+    ("ck_prices_range", "valid_to", "must be after the start date"),
+)
+#: SQLite names a unique index's columns, not the index, when it is violated.
+_SQLITE_CLASHES = {"prices.item_id, prices.price_type_id, prices.valid_from":
+                   "uq_prices_item_type_from"}
+
+
+def clash(exc: IntegrityError) -> Exception:
+    """The domain error an integrity error stands for: ValidationFailed naming the field
+    when the constraint guards user input (the price ranges), Conflict otherwise."""
+    text_ = str(exc.orig)
+    for columns, name in _SQLITE_CLASHES.items():
+        if columns in text_:
+            text_ = f"{text_} {name}"
+    for name, field, message in FIELD_CLASHES:
+        if name in text_:
+            log.info("integrity error turned into a refusal of %s: %s", field, exc.orig)
+            return ValidationFailed.single(field, message)
+    log.info("integrity error turned into a conflict: %s", exc.orig)
+    return Conflict("the change clashes with existing data")
 
 
 def _busy(exc: OperationalError) -> bool:
@@ -125,8 +154,7 @@ class SqlRepository:
             self.session.flush()
         except IntegrityError as exc:
             self.session.rollback()
-            log.info("integrity error turned into a conflict: %s", exc.orig)
-            raise Conflict("the change clashes with existing data") from None
+            raise clash(exc) from None
 
     def get(self, ident):
         if not isinstance(ident, int) or isinstance(ident, bool) or not 0 < ident <= MAX_ID:
@@ -222,8 +250,7 @@ class SqlRowsRepository(SqlRepository):
                 {name: getattr(o, name) for name in self.columns} for o in objs])
         except IntegrityError as exc:
             self.session.rollback()
-            log.info("integrity error turned into a conflict: %s", exc.orig)
-            raise Conflict("the change clashes with existing data") from None
+            raise clash(exc) from None
         self.seen.extend(objs)  # their events still reach history
         return objs
 
@@ -258,6 +285,12 @@ class SqlRowsRepository(SqlRepository):
         self.session.execute(self.table.delete().where(self.table.c.id == obj.id))
 
 
+
+
+NEXT_NUMBER = text(
+    "INSERT INTO number_sequences (key, value) VALUES (:key, 1) "
+    "ON CONFLICT (key) DO UPDATE SET value = number_sequences.value + 1 "
+    "RETURNING value")
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -312,8 +345,21 @@ class SqlUnitOfWork(UnitOfWork):
             raise Conflict() from None
         except IntegrityError as exc:
             self.session.rollback()
-            log.info("integrity error turned into a conflict: %s", exc.orig)
-            raise Conflict("the change clashes with existing data") from None
+            raise clash(exc) from None
+        except OperationalError as exc:
+            self.session.rollback()
+            if _busy(exc):
+                raise Conflict("the database is busy; repeat your change") from None
+            raise
+
+    def next_number(self, key: str) -> int:
+        """One atomic upsert in this unit of work's transaction (CON-2). PostgreSQL: the
+        row stays locked until the commit, so a concurrent unit of work waits and then
+        takes the next value; SQLite: a writing unit of work holds the write lock from its
+        BEGIN IMMEDIATE. A value is never given twice: a rollback gives it back only
+        together with everything that used it."""
+        try:
+            return self.session.execute(NEXT_NUMBER, {"key": key}).scalar_one()
         except OperationalError as exc:
             self.session.rollback()
             if _busy(exc):

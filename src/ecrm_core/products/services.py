@@ -381,8 +381,10 @@ class ProductService:
     def set_price(self, actor_id: int, data: Data, price_id: Any = None) -> Price:
         """Add a price change (or correct one): ``amount`` of ``item_id`` for
         ``price_type_id`` from ``valid_from`` (to ``valid_to``, exclusive, if given).
-        A new price from a day closes an open-ended earlier price at that day; any other
-        overlap with an existing range is refused, naming the range it meets."""
+        A new price from a day closes an open-ended earlier price at that day; when the
+        new price has an end (a promotion), the earlier price resumes from that end, as
+        a price of its own. Any other overlap with an existing range is refused, naming
+        the range it meets."""
         with self.uow_factory() as uow:
             policy_for(uow, actor_id).require_price_manager()
             current = existing(uow.prices, PRICE, price_id) if price_id is not None else None
@@ -408,8 +410,13 @@ class ProductService:
                 # The change is written before the new row (updates precede inserts),
                 # so the databases' own non-overlap constraint sees a consistent list.
                 closing.apply_changes({"valid_to": found["valid_from"]})
-            price = save_entry(uow.prices, current, Price, found,
-                          ("item_id", "price_type_id", "valid_from", "valid_to", "amount"))
+            fields = ("item_id", "price_type_id", "valid_from", "valid_to", "amount")
+            price = save_entry(uow.prices, current, Price, found, fields)
+            if closing is not None and found["valid_to"] is not None:
+                save_entry(uow.prices, None, Price, {
+                    "item_id": closing.item_id, "price_type_id": closing.price_type_id,
+                    "valid_from": found["valid_to"], "valid_to": None,
+                    "amount": closing.amount}, fields)
             uow.commit()
             return price
 
@@ -422,6 +429,14 @@ class ProductService:
                                   "amount"))
             uow.prices.delete(price)
             uow.commit()
+
+    def import_prices(self, actor_id: int, rows, progress=None):
+        """A price list from rows of item (article or name), price type, first day and
+        amount (``ecrm prices import``): see ``price_import``. Returns a
+        ``PriceImportResult``."""
+        from ecrm_core.products.price_import import import_prices
+
+        return import_prices(self, actor_id, rows, progress)
 
     def prices(self, actor_id: int, item_id: Any) -> list[Price]:
         """An item's prices, by price type and date."""

@@ -7,6 +7,7 @@ management (``Policy.require_price_manager``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -63,6 +64,22 @@ def price_for(uow: UnitOfWork, item_id: int, price_type_id: int, day: date) -> P
     latest = uow.prices.list(item_id=item_id, price_type_id=price_type_id,
                              valid_from__lte=day, order_by=("-valid_from",), limit=1)
     return latest[0] if latest and latest[0].covers(day) else None
+
+
+def prices_for(uow: UnitOfWork, item_ids: Iterable[int], price_type_id: int, day: date
+               ) -> dict[int, Price]:
+    """The prices of several items in force on ``day`` (an invoice's lines): two queries
+    whatever the number of items — the ranges closed after the day and the open-ended
+    ones, both read by the (item, price type, first day) index."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    found: dict[int, Price] = {}
+    for ending in ({"valid_to__gt": day}, {"valid_to": None}):
+        for price in uow.prices.list(item_id__in=ids, price_type_id=price_type_id,
+                                     valid_from__lte=day, **ending):
+            found[price.item_id] = price
+    return found
 
 
 class ProductService:

@@ -8,6 +8,11 @@
   import and exports (CAT-1…6, CP-1…13)
 - ``ui_tasks`` — tasks: the personal and employee Tasks tabs, the card's Tasks and
   Contact history tabs, the task form, the calendar and its feed (TASK-1…TASK-8)
+- ``ui_sales`` — a client's contracts, requests, invoices with payments and acts, the
+  printable invoice and documents (CON, REQ, INV, DOC-1)
+- ``ui_books`` — reference books of sales under /admin: nomenclature and prices, service
+  kinds, price and client types, contract types, state sets, company requisites
+  (PRD-1…3, CON-1, REQ-4, INV-2)
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ def register(app: Flask) -> None:
     """Register every UI blueprint on the app."""
     from ecrm_web.ui.admin import bp as admin_bp
     from ecrm_web.ui.auth_views import bp as auth_bp
+    from ecrm_web.ui.books import bp as books_bp
     from ecrm_web.ui.clients import bp as clients_bp
     from ecrm_web.ui.me import bp as me_bp
     from ecrm_web.ui.org import bp as org_bp
+    from ecrm_web.ui.sales import bp as sales_bp
     from ecrm_web.ui.tasks import bp as tasks_bp
     from ecrm_web.ui.tasks import task_state
 
-    for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp, tasks_bp):
+    for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp, tasks_bp, sales_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(books_bp)  # reference books of sales (issue 5)
 
     app.add_template_filter(fmt_dt, "dt")
     app.add_template_filter(fmt_due, "due")

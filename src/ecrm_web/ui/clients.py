@@ -63,6 +63,7 @@ bp = Blueprint("ui_clients", __name__, url_prefix="/counterparties")
 CARD_FIELDS = (
     "type", "name", "full_name", "inn", "kpp", "ogrn", "legal_address", "postal_address",
     "phone", "sms_phone", "email", "mailing_email", "status", "parent_id", "okved", "head",
+    "client_type_id",  # PRD-2: the client type whose price type prices its invoices
 )
 NEW_FIELDS = ("catalog_id", *CARD_FIELDS)
 EDIT_FIELDS = (*CARD_FIELDS, "export_1c", "version")

@@ -545,3 +545,236 @@ _EXACT = (frozenset(CORE_MESSAGES) | frozenset(HTTP_MESSAGES) | frozenset(REGIST
 def field_errors(errors: dict[str, str]) -> dict[str, str]:
     """ValidationFailed.errors in the user's language."""
     return {str(k): core_text(v) for k, v in errors.items()}
+
+
+# issue 5: sales documents ------------------------------------------------------------------
+# Contracts, requests, invoices, payments, acts and documents (CON, REQ, INV, DOC-1), the
+# attribute sets they carry, and the reference books they read (goods, prices, client
+# types, company requisites): the core's messages, names of codes and field labels.
+
+SALES_MESSAGES = (
+    N_("PDF, images, Word/Excel/OpenDocument, RTF, text or CSV files only"),
+    N_("a contract of another client"),
+    N_("a pattern like {year}-{seq:05d} (at most 60 characters)"),
+    N_("a signed contract needs the date it was signed"),
+    N_("an IP address like 192.0.2.10 (or 192.0.2.0/24)"),
+    N_("choose a file"),
+    N_("no free number: check the number pattern"),
+    N_("no price for this item on the invoice's date: enter one"),
+    N_("no such attribute"),
+    N_("no such contract"),
+    N_("no such contract type"),
+    N_("no such invoice"),
+    N_("no such item"),
+    N_("no such price type"),
+    N_("no such service kind"),
+    N_("no such client type"),
+    N_("not a contact of this client"),
+    N_("not a contract of the request's client"),
+    N_("not a contract of this client"),
+    N_("not a document of this contract"),
+    N_("not an invoice of this client"),
+    N_("only a draft contract with nothing under it can be deleted"),
+    N_("only a draft invoice with nothing under it can be deleted; cancel it instead"),
+    N_("only a draft invoice's lines and terms can be changed; return it to draft first"),
+    N_("only {seq} takes a width, like {seq:05d}"),
+    N_("only {year}, {month}, {seq} and {type} may be used"),
+    N_("the pattern must contain {seq}"),
+    N_("unbalanced braces"),
+    N_("payments are registered against an issued invoice, not a draft or a closed one"),
+    N_("series and number like 4510 123456"),
+    N_("the invoice is closed: its payments stay"),
+    N_("the file is empty"),
+    # the reference books the documents read (goods, prices, company requisites)
+    N_("a code cannot be changed"),
+    N_("a group cannot go inside itself"),
+    N_("must be after the first day"),
+    N_("no such VAT rate"),
+    N_("no such group"),
+    N_("one of: goods, service, work"),
+    N_("only the Director, an Administrator or Sales management sets prices"),
+    N_("the group is not empty: move or delete what is in it first"),
+    N_("BIK has 9 digits and starts with 04"),
+    N_("an account has 20 digits"),
+    N_("the account does not match the bank's BIK"),
+    N_("no such requisite"),
+)
+
+PATTERNS = PATTERNS + (
+    (re.compile(r"^at most (\d+) lines$"), N_("at most %(n)s lines"), (("n", _same),)),
+    (re.compile(r"^at most (\d+) MB$"), N_("at most %(n)s MB"), (("n", _same),)),
+    (re.compile(r"^at most (\d+) attributes$"), N_("at most %(n)s attributes"),
+     (("n", _same),)),
+    (re.compile(r"^a list of up to (\d+) names$"), N_("a list of up to %(n)s names"),
+     (("n", _same),)),
+    (re.compile(r"^overlaps the price from (\S+) to (\S+)$"),
+     N_("overlaps the price from %(start)s to %(end)s"), (("start", _same), ("end", _same))),
+    (re.compile(r"^overlaps the price from (\S+)$"), N_("overlaps the price from %(start)s"),
+     (("start", _same),)),
+)
+
+_EXACT = _EXACT | frozenset(SALES_MESSAGES)
+
+KIND_LABELS.update({
+    "contract": lazy_gettext("Contract"),
+    "contract_type": lazy_gettext("Contract type"),
+    "request": lazy_gettext("Request"),
+    "payment": lazy_gettext("Payment"),
+    "act": lazy_gettext("Act"),
+    "document": lazy_gettext("Document"),
+    "settlement": lazy_gettext("Settlement"),
+    "state_set": lazy_gettext("State set"),
+    "item": lazy_gettext("Item"),
+    "item_group": lazy_gettext("Item group"),
+    "service_kind": lazy_gettext("Service kind"),
+    "price_type": lazy_gettext("Price type"),
+    "client_type": lazy_gettext("Client type"),
+    "price": lazy_gettext("Price"),
+})
+
+HISTORY_ACTIONS.setdefault("StateChanged", lazy_gettext("State changed"))
+
+#: Field names of the sales documents (forms, history, error summaries).
+SALES_FIELD_LABELS = {
+    "contract": lazy_gettext("Contract"),
+    "request": lazy_gettext("Request"),
+    "invoice": lazy_gettext("Invoice"),
+    "payment": lazy_gettext("Payment"),
+    "act": lazy_gettext("Act"),
+    "document": lazy_gettext("Document"),
+    "client_type_id": lazy_gettext("Client type"),
+    "contract_type_id": lazy_gettext("Contract type"),
+    "contract_id": lazy_gettext("Contract"),
+    "invoice_id": lazy_gettext("Invoice"),
+    "request_kind": lazy_gettext("Kind of request"),
+    "number": lazy_gettext("Number"),
+    "subject": lazy_gettext("Subject"),
+    "signed_on": lazy_gettext("Signed on"),
+    "draft": lazy_gettext("Draft"),
+    "attributes": lazy_gettext("Attributes"),
+    "document_id": lazy_gettext("Electronic copy"),
+    "author_id": lazy_gettext("Author"),
+    "assignee_id": lazy_gettext("Assignee"),
+    "service_kind_id": lazy_gettext("Service kind"),
+    "conditions": lazy_gettext("Service conditions"),
+    "due_on": lazy_gettext("Due date"),
+    "transition": lazy_gettext("Transition"),
+    "automatic": lazy_gettext("Made by the system"),
+    "to_state": lazy_gettext("New state"),
+    "issued_on": lazy_gettext("Invoice date"),
+    "price_type_id": lazy_gettext("Price type"),
+    "vat_included": lazy_gettext("VAT included in the prices"),
+    "lines": lazy_gettext("Lines"),
+    "total": lazy_gettext("Total"),
+    "vat": lazy_gettext("VAT"),
+    "paid": lazy_gettext("Paid"),
+    "requisites": lazy_gettext("Requisites"),
+    "contact_name": lazy_gettext("Contact person"),
+    "amount": lazy_gettext("Amount"),
+    "paid_on": lazy_gettext("Payment date"),
+    "planned": lazy_gettext("Planned"),
+    "reference": lazy_gettext("Payment reference"),
+    "act_on": lazy_gettext("Act date"),
+    "filename": lazy_gettext("File name"),
+    "content_type": lazy_gettext("File type"),
+    "size": lazy_gettext("Size"),
+    "item_id": lazy_gettext("Item"),
+    "quantity": lazy_gettext("Quantity"),
+    "discount": lazy_gettext("Discount"),
+    "vat_rate": lazy_gettext("VAT rate"),
+}
+for _labels in (FIELD_LABELS, CARD_FIELD_LABELS):
+    for _key, _text in SALES_FIELD_LABELS.items():
+        _labels.setdefault(_key, _text)
+
+#: The client's settlement status (CP-13, CON-4).
+SETTLEMENT_STATUSES = {
+    "none": lazy_gettext("no invoices"),
+    "paid": lazy_gettext("paid"),
+    "debt": lazy_gettext("debt"),
+    "prepaid": lazy_gettext("prepaid"),
+}
+
+#: Where a request lives (REQ-1).
+REQUEST_KINDS = {
+    "internal": lazy_gettext("internal"),
+    "counterparty": lazy_gettext("for a client"),
+    "invoice": lazy_gettext("by an invoice"),
+}
+
+#: What a document is attached to (DOC-1).
+DOCUMENT_OWNERS = {
+    "counterparty": lazy_gettext("Counterparty"),
+    "contract": lazy_gettext("Contract"),
+    "invoice": lazy_gettext("Invoice"),
+    "request": lazy_gettext("Request"),
+}
+
+
+# issue 5: reference books ------------------------------------------------------------------
+# The administrator's pages of the nomenclature, service kinds, price and client types,
+# contract types, state sets and the company's requisites (ecrm_web.ui.books); the
+# messages their use cases raise that the block above does not list yet.
+
+BOOK_MESSAGES = (
+    N_("add at least one choice"),
+    N_("only a choice attribute has choices"),
+    #: the state set's JSON (the advanced mode) is not JSON
+    N_("not valid JSON"),
+)
+
+_EXACT = _EXACT | frozenset(BOOK_MESSAGES)
+
+#: What a nomenclature item is (PRD-3).
+ITEM_KINDS = {
+    "goods": lazy_gettext("goods"),
+    "service": lazy_gettext("service"),
+    "work": lazy_gettext("work"),
+}
+
+#: Types of the attributes an attribute set defines (PRD-1, REQ-2, CON-1).
+ATTRIBUTE_TYPES = {
+    "text": lazy_gettext("Text"),
+    "number": lazy_gettext("Numeric"),
+    "date": lazy_gettext("Date"),
+    "flag": lazy_gettext("Yes or no"),
+    "choice": lazy_gettext("Choice from a list"),
+    "email": lazy_gettext("E-mail"),
+    "phone": lazy_gettext("Phone"),
+    "ip_address": lazy_gettext("IP address"),
+    "passport": lazy_gettext("Passport (series and number)"),
+}
+
+#: The company's requisites printed on invoices.
+REQUISITE_LABELS = {
+    "full_name": lazy_gettext("Full legal name"),
+    "inn": lazy_gettext("INN"),
+    "kpp": lazy_gettext("KPP"),
+    "ogrn": lazy_gettext("OGRN / OGRNIP"),
+    "address": lazy_gettext("Address"),
+    "phone": lazy_gettext("Phone"),
+    "bank": lazy_gettext("Bank"),
+    "bik": lazy_gettext("BIK"),
+    "account": lazy_gettext("Settlement account"),
+    "corr_account": lazy_gettext("Correspondent account"),
+    "director": lazy_gettext("Director"),
+    "accountant": lazy_gettext("Chief accountant"),
+}
+
+#: Field names of the reference books (forms, error summaries).
+BOOK_FIELD_LABELS = {
+    "item_kind": lazy_gettext("Kind of item"),
+    "group_id": lazy_gettext("Group"),
+    "article": lazy_gettext("Article"),
+    "template": lazy_gettext("Template lines"),
+    "card": lazy_gettext("Card fields"),
+    "valid_from": lazy_gettext("Valid from"),
+    "valid_to": lazy_gettext("Valid until"),
+    "number_pattern": lazy_gettext("Number pattern"),
+    "states": lazy_gettext("States"),
+    "transitions": lazy_gettext("Transitions"),
+    "definition": lazy_gettext("Definition (JSON)"),
+    **{f"requisites.{k}": v for k, v in REQUISITE_LABELS.items()},
+}
+for _key, _text in BOOK_FIELD_LABELS.items():
+    FIELD_LABELS.setdefault(_key, _text)

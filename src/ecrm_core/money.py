@@ -175,6 +175,15 @@ class Money:
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
 
+    def in_rubles(self) -> str:
+        """The sum as Russian documents and messages write it: «13 230,00 ₽» (no-break
+        spaces between thousands; ``parse_decimal`` reads it back)."""
+        sign = "-" if self.amount < 0 else ""
+        whole, _, kopecks = f"{abs(self.amount):.2f}".partition(".")
+        groups = f"{int(whole):,}".replace(",", "\u00a0")
+        mark = "₽" if self.currency == RUB else self.currency
+        return f"{sign}{groups},{kopecks}\u00a0{mark}"
+
 
 # -- VAT --------------------------------------------------------------------------------
 

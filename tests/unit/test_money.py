@@ -254,3 +254,14 @@ def test_a_line_refuses_impossible_numbers():
         InvoiceLine(quantity=1.5, price=Money(1))
     with pytest.raises(ValueError, match="discount"):
         InvoiceLine(quantity=Decimal(1), price=Money(1), discount=Money(2))
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2,
+                   allow_nan=False, allow_infinity=False))
+def test_a_sum_in_rubles_reads_back(value):
+    text = Money(value).in_rubles()
+    assert text.endswith("\u00a0₽") and parse_decimal(text, 2) == value
+
+
+def test_a_sum_in_rubles_looks_as_documents_write_it():
+    assert Money(Decimal("13230")).in_rubles() == "13\u00a0230,00\u00a0₽"

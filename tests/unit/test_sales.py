@@ -233,3 +233,16 @@ def test_a_promotion_interrupts_the_price_which_then_resumes(w):
     assert on == {"2026-03-31": Decimal("5490"), "2026-04-01": Decimal("3990"),
                   "2026-04-10": Decimal("3990"), "2026-04-11": Decimal("5490"),
                   "2027-01-01": Decimal("5490")}
+
+
+def test_a_partly_paid_invoice_whose_payment_is_removed_can_go_back_to_issued(w):
+    invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id, "lines": [
+        {"item_id": w.setup.id, "quantity": 2}]})
+    w.app.invoices.move(w.mgr, invoice.id, "issued")
+    payment = w.app.invoices.register_payment(w.mgr, invoice.id, {"amount": "100"})
+    with pytest.raises(ValidationFailed):  # paid in part: not unpaid
+        w.app.invoices.move(w.mgr, invoice.id, "issued")
+    w.app.invoices.delete_payment(w.mgr, payment.id)
+    assert w.app.invoices.get(w.d, invoice.id).state == "partly_paid"
+    assert w.app.invoices.move(w.mgr, invoice.id, "issued").state == "issued"
+    assert w.app.invoices.settlement(w.d, w.card.id).status is SettlementStatus.DEBT

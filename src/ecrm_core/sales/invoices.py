@@ -55,7 +55,7 @@ from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts, Option
 from ecrm_core.workflow.model import StateSet
 from ecrm_core.workflow.services import INVOICE as INVOICE_SET
-from ecrm_core.workflow.services import PAID_IN_FULL, PARTLY_PAID, state_set_of
+from ecrm_core.workflow.services import PAID_IN_FULL, PARTLY_PAID, UNPAID, state_set_of
 
 Data = dict[str, Any]
 PAGE = 20
@@ -132,6 +132,8 @@ class InvoiceService:
             conditions.add(PARTLY_PAID)
         if invoice.total and invoice.paid >= invoice.total:
             conditions.add(PAID_IN_FULL)
+        if not invoice.paid:
+            conditions.add(UNPAID)
         links = {}
         if invoice.contract_id:
             contract = uow.contracts.get(invoice.contract_id)
@@ -311,7 +313,8 @@ class InvoiceService:
             uow.invoices.add(invoice)
             invoice.record_created(("number", "counterparty_id", "state", "total", "vat",
                                     *Invoice.EDITABLE))
-            invoice.tell_client("invoice", None, f"{invoice.title} на {invoice.total}")
+            invoice.tell_client("invoice", None,
+                                f"{invoice.title} на {invoice.total.in_rubles()}")
             self._grant_manager(uow, invoice, manager_id, actor_id)
             self.mover.start(uow, state_set, invoice, self.facts(uow, invoice),
                              self.context(uow, invoice), actor_id)
@@ -368,8 +371,8 @@ class InvoiceService:
             if invoice.apply_changes(values):
                 invoice.recount()
                 if invoice.total != before:
-                    invoice.tell_client("invoice", f"{invoice.title} на {before}",
-                                        f"{invoice.title} на {invoice.total}")
+                    invoice.tell_client("invoice", f"{invoice.title} на {before.in_rubles()}",
+                                        f"{invoice.title} на {invoice.total.in_rubles()}")
             if manager_id:
                 self._grant_manager(uow, invoice, manager_id, actor_id)
             self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
@@ -446,7 +449,8 @@ class InvoiceService:
                 created_by=actor_id))
             payment.record_created(("invoice_id", "amount", "paid_on", "reference", "note"))
             payment.tell_client("payment", None,
-                                f"{amount} по {invoice.title} ({paid_on.strftime('%d.%m.%Y')})")
+                                f"{amount.in_rubles()} по {invoice.title} "
+                                f"({paid_on.strftime('%d.%m.%Y')})")
             self._repay(uow, invoice, state_set, actor_id)
             uow.commit()
             return payment
@@ -477,7 +481,8 @@ class InvoiceService:
                 raise Conflict("the invoice is closed: its payments stay")
             payment.record_deleted(("invoice_id", "amount", "paid_on"))
             if not payment.planned:
-                payment.tell_client("payment", f"{payment.amount} по {invoice.title}", None)
+                payment.tell_client(
+                    "payment", f"{payment.amount.in_rubles()} по {invoice.title}", None)
             uow.payments.delete(payment)
             self._repay(uow, invoice, state_set, actor_id)
             uow.commit()
@@ -512,7 +517,7 @@ class InvoiceService:
                 created_at=self.clock.now(), created_by=actor_id))
             act.record_created(("number", "counterparty_id", "contract_id", "invoice_id",
                                 "act_on", "amount", "note"))
-            act.tell_client("act", None, f"Акт № {act.number} на {act.amount}")
+            act.tell_client("act", None, f"Акт № {act.number} на {act.amount.in_rubles()}")
             uow.commit()
             return act
 

@@ -35,8 +35,8 @@ Data = dict[str, Any]
 #: The codes the areas find their sets by.
 REQUEST, INVOICE = "request", "invoice"
 #: Conditions the invoice area answers (``WorkflowSubject.holds``): payments registered
-#: against the invoice cover part of its total / all of it.
-PARTLY_PAID, PAID_IN_FULL = "partly_paid", "paid_in_full"
+#: against the invoice cover part of its total / all of it / none of it.
+PARTLY_PAID, PAID_IN_FULL, UNPAID = "partly_paid", "paid_in_full", "unpaid"
 
 
 @attrs.frozen
@@ -91,6 +91,9 @@ DEFAULT_STATE_SETS: tuple[Definition, ...] = (
                           guards=(ConditionHolds(PARTLY_PAID),)),
             TransitionDef("partly_paid", "paid", "Оплата", automatic=True,
                           guards=(ConditionHolds(PAID_IN_FULL),)),
+            # A payment registered by mistake and removed: back to issued, by hand.
+            TransitionDef("partly_paid", "issued", "Вернуть в выставленные",
+                          guards=(ConditionHolds(UNPAID),)),
             _cancel("draft"),
             _cancel("issued"),
             _cancel("partly_paid"),

@@ -462,6 +462,21 @@ class ProductService:
             item = existing(uow.items, ITEM, item_id)
             return uow.prices.list(item_id=item.id, order_by=("price_type_id", "valid_from"))
 
+    def prices_in_force(self, actor_id: int, item_ids: Iterable[int], day: date
+                        ) -> dict[int, dict[int, Price]]:
+        """The prices of a page of items in force on ``day``, per item and price type (a
+        list or an export of the nomenclature): two queries whatever the page."""
+        ids = sorted({i for i in item_ids if isinstance(i, int)})
+        found: dict[int, dict[int, Price]] = {i: {} for i in ids}
+        if not ids:
+            return found
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            for ending in ({"valid_to__gt": day}, {"valid_to": None}):
+                for price in uow.prices.list(item_id__in=ids, valid_from__lte=day, **ending):
+                    found[price.item_id][price.price_type_id] = price
+        return found
+
     def price_on(self, actor_id: int, item_id: Any, price_type_id: Any, day: Any) -> Price:
         """The price in force on a day (NotFound when none)."""
         fields = Fields()

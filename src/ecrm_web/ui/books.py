@@ -236,14 +236,11 @@ def _path(group_id: int | None, tree) -> list:
     return list(reversed(out))
 
 
-def _current_prices(item_id: int, price_types, day: date) -> dict[int, Money]:
-    prices = core().products.prices(actor(), item_id)
-    out = {}
-    for kind in price_types:
-        found = price_on([p for p in prices if p.price_type_id == kind.id], day)
-        if found is not None:
-            out[kind.id] = found.amount
-    return out
+def _current_prices(items, day: date) -> dict[int, dict[int, Money]]:
+    """Each item's price per price type in force on ``day`` (one service call a page)."""
+    found = core().products.prices_in_force(actor(), [i.id for i in items], day)
+    return {item: {kind: p.amount for kind, p in by_type.items()}
+            for item, by_type in found.items()}
 
 
 def _items_context(group_id: int | None = None, strict: bool = True) -> dict:
@@ -276,7 +273,7 @@ def _items_context(group_id: int | None = None, strict: bool = True) -> dict:
         **_base("items"), **groups, "group": group, "crumbs": _path(group_id, groups["tree"]),
         "items": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE)),
         "q": text, "inactive": inactive, "price_types": price_types, "today": day,
-        "prices": {i.id: _current_prices(i.id, price_types, day) for i in rows},
+        "prices": _current_prices(rows, day),
         "list_url": list_url, "page_url": lambda number: list_url(page=number),
     }
 
@@ -481,8 +478,9 @@ def _export_rows(group_id: int | None, text: str, inactive: bool) -> list[list[A
     page = 1
     while page <= EXPORT_PAGES:
         found, total = products.items(actor(), group_id, text, page, include_inactive=inactive)
+        in_force = _current_prices(found, day)
         for i in found:
-            current = _current_prices(i.id, price_types, day)
+            current = in_force.get(i.id, {})
             rows.append([
                 str(i.id), i.name, groups.get(i.group_id, "") if i.group_id else "",
                 texts.label(texts.ITEM_KINDS, i.item_kind), i.unit, vat_label(i.vat_rate),

@@ -449,8 +449,8 @@ class InvoiceService:
                 created_by=actor_id))
             payment.record_created(("invoice_id", "amount", "paid_on", "reference", "note"))
             payment.tell_client("payment", None,
-                                f"{amount.in_rubles()} по {invoice.title} "
-                                f"({paid_on.strftime('%d.%m.%Y')})")
+                                f"{amount.in_rubles()} по {_of_invoice(invoice)}, "
+                                f"оплачено {paid_on.strftime('%d.%m.%Y')}")
             self._repay(uow, invoice, state_set, actor_id)
             uow.commit()
             return payment
@@ -482,7 +482,7 @@ class InvoiceService:
             payment.record_deleted(("invoice_id", "amount", "paid_on"))
             if not payment.planned:
                 payment.tell_client(
-                    "payment", f"{payment.amount.in_rubles()} по {invoice.title}", None)
+                    "payment", f"{payment.amount.in_rubles()} по {_of_invoice(invoice)}", None)
             uow.payments.delete(payment)
             self._repay(uow, invoice, state_set, actor_id)
             uow.commit()
@@ -611,6 +611,11 @@ class InvoiceService:
         if state_set.code != INVOICE_SET:
             return set()
         return {code for code in state_set.codes if uow.invoices.count(state=code, limit=1)}
+
+
+def _of_invoice(invoice: Invoice) -> str:
+    """«счёту № 12 от 01.12.2026» (the dative a payment «по …» takes)."""
+    return f"счёту № {invoice.number} от {invoice.issued_on.strftime('%d.%m.%Y')}"
 
 
 def _name(state_set: StateSet, code: str) -> str:

@@ -665,6 +665,11 @@ SALES_FIELD_LABELS = {
     "price_type_id": lazy_gettext("Price type"),
     "vat_included": lazy_gettext("VAT included in the prices"),
     "lines": lazy_gettext("Lines"),
+    # conditions of the invoice's state set (workflow.services), named by a blocked
+    # transition
+    "unpaid": lazy_gettext("No payments registered"),
+    "partly_paid": lazy_gettext("Paid in part"),
+    "paid_in_full": lazy_gettext("Paid in full"),
     "total": lazy_gettext("Total"),
     "vat": lazy_gettext("VAT"),
     "paid": lazy_gettext("Paid"),

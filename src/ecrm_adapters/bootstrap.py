@@ -76,7 +76,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
     clock = clock or SystemClock()
     system = System(settings=settings, engine=engine, app=None)  # type: ignore[arg-type]
     factory = uow_factory(engine, clock, after_commit=lambda events: _after_commit(system, events))

@@ -50,6 +50,8 @@ class Settings:
     #: Minutes between passes of the task alerts job — reminders and escalations
     #: (TASK-7); 0: the periodic job never runs (``ecrm tasks escalate`` still does).
     task_alerts_minutes: float = 5.0
+    #: SQLite's page cache per connection, MiB (PostgreSQL: unused).
+    sqlite_cache_mb: int = 128
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -76,6 +78,7 @@ class Settings:
             registry_recheck_hours=_positive(env, "ECRM_REGISTRY_RECHECK_HOURS", 24.0,
                                              zero=True),
             task_alerts_minutes=_positive(env, "ECRM_TASK_ALERTS_MINUTES", 5.0, zero=True),
+            sqlite_cache_mb=max(1, round(_positive(env, "ECRM_SQLITE_CACHE_MB", 128.0))),
         )
         values.update(overrides)
         if "documents_dir" not in values:

@@ -250,6 +250,33 @@ def test_a_mobile_number_in_any_common_format_normalises_the_same(rest, shape):
     assert normalise_phone(shape.format(*digits)) == f"+7{digits}"
 
 
+def _phonenumbers_e164(value: str) -> str | None:
+    """What phonenumbers itself makes of ``value`` (the slow path of normalise_phone)."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(value, "RU")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@given(st.sampled_from(["+7", "8", "7", "+8", "810", "+", ""]),
+       st.lists(st.tuples(st.sampled_from(DIGITS), st.sampled_from(["", "", "", " ", "-", "(",
+                                                                    ")", " (", ") "])),
+                min_size=8, max_size=12))
+@example("8", [(d, "") for d in "1012345678"])  # 810…: the international prefix
+@example("8", [(d, "") for d in "0123456789"])
+@example("+7", [(d, "") for d in "0000000000"])
+def test_the_common_phone_forms_read_as_phonenumbers_reads_them(prefix, parts):
+    """normalise_phone reads +7 / 8 and ten digits itself (an import's rows mostly come
+    so); whatever it answers must be what phonenumbers answers for the same text."""
+    text = prefix + "".join(d + sep for d, sep in parts)
+    assert normalise_phone(text.strip()) == _phonenumbers_e164(text.strip())
+
+
 @given(st.text(string.ascii_letters + string.digits, min_size=1, max_size=10),
        st.text(string.ascii_letters, min_size=1, max_size=10))
 def test_email_domains_are_compared_in_lower_case(local, domain):

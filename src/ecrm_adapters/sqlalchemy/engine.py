@@ -8,6 +8,11 @@ from sqlalchemy.engine import Engine, make_url
 
 #: SQLite waits this long for a competing writer before giving up.
 BUSY_TIMEOUT_MS = 10_000
+#: SQLite's page cache per connection, MiB (``ECRM_SQLITE_CACHE_MB``). SQLite's own 2 MB
+#: holds a few thousand pages: a batch of new cards touches more than that across the
+#: cards' indexes in a base of 1,000,000, and the pages are read again and again. The
+#: cache grows only as pages are used (docs/performance.md).
+SQLITE_CACHE_MB = 128
 
 
 def normalise_url(url: str) -> str:
@@ -18,14 +23,14 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             **kwargs,
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, sqlite_cache_mb)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -35,8 +40,17 @@ def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, cache_mb: int = SQLITE_CACHE_MB) -> None:
     memory = engine.url.database in (None, "", ":memory:")
+    # An executemany INSERT goes out as multi-row ``INSERT … VALUES (…), (…)`` pages
+    # (SQLAlchemy's "insertmanyvalues", up to 1,000 rows a statement) instead of one
+    # statement per row. Besides the per-statement overhead this spares the FTS5 search
+    # indexes: a trigger writing an FTS5 table inside a statement makes SQLite open a
+    # statement savepoint, and FTS5 (3.40) writes its pending terms out as a new index
+    # segment at every savepoint: one segment per row, merged again and again (a 500-row
+    # transaction into a 100,000-row FTS5 table: 209 µs a row with one statement per
+    # row, 21 µs with one multi-row statement). docs/performance.md has the figures.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -48,6 +62,7 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")  # negative: KiB
         cursor.close()
         # SQLite's own lower() folds ASCII only; the repositories' case-insensitive
         # filters (``__ieq``, ``__icontains``) must fold Cyrillic too, as on PostgreSQL.

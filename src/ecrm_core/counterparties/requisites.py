@@ -55,9 +55,21 @@ def ogrn_error(value: str, kind: str) -> str | None:
     return None
 
 
+#: Separators people type inside a Russian number: ``8 (913) 123-45-67``.
+_PHONE_SEPARATORS = str.maketrans("", "", " ()-")
+#: The commonest forms — ``+7`` or a leading ``8`` (not ``810``, the international
+#: prefix) and ten digits — which phonenumbers reads as ``+7`` and the same ten digits
+#: (tests/unit/test_requisites.py checks the two agree). Parsing them here spares an
+#: import ~30 µs of phonenumbers a row.
+_RU_PHONE = re.compile(r"(?:\+7|8(?=[2-9]))([0-9]{10})\Z")
+
+
 def normalise_phone(value: str) -> str | None:
     """E.164 form of a phone (``+79131234567``), or None when it is not a phone number.
     Numbers without a country code are read as Russian (8… and local forms)."""
+    common = _RU_PHONE.match(value.translate(_PHONE_SEPARATORS))
+    if common:
+        return "+7" + common.group(1)
     try:
         parsed = phonenumbers.parse(value, "RU")
     except phonenumbers.NumberParseException:

@@ -1,6 +1,8 @@
-"""Demo data: a small Russian telecom company, built only through the core's use cases
-(so every object has its history rows, and messages their outbox rows, exactly as if
-people had typed it in).
+"""Demo data: a small Russian telecom company, built through the core's use cases (so
+every object has its history rows, and messages their outbox rows, exactly as if people
+had typed it in) — except the several thousand sales documents, which are the core's
+aggregates stored through its unit of work in bulk (still with their history rows; see
+``build_sales``).
 
     from ecrm_adapters.demo import build_demo
     credentials = build_demo(system)      # a fresh, migrated database
@@ -18,7 +20,8 @@ import json
 import random
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -28,10 +31,29 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from ecrm_adapters.sqlalchemy.engine import normalise_url
-from ecrm_core.access.model import Role
-from ecrm_core.counterparties.requisites import name_key
+from ecrm_core.access.model import Role, RoleAssignment
+from ecrm_core.attributes import parse_defs
+from ecrm_core.counterparties.requisites import account_error, name_key
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.money import Money, vat_rate
+from ecrm_core.products.model import Item, ItemGroup, ItemKind, Price, ServiceKind
+from ecrm_core.sales.invoices import ACT_PATTERN, INVOICE_PATTERN
+from ecrm_core.sales.model import (
+    ACT,
+    CONTRACT,
+    INVOICE,
+    Act,
+    Contract,
+    Invoice,
+    Line,
+    Payment,
+    Request,
+    RequestKind,
+    Settlement,
+    format_number,
+    number_scope,
+)
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -198,6 +220,7 @@ def steps(clients: int = CLIENTS) -> int:
         1 + len(DEPARTMENTS) + len(PROJECTS) + len(EMPLOYEES) + len(HEADS) + len(DISABLED)
         + len(ROLES) + len(SERVICE_TYPES) + len(SERVICES) + len(CLOSED_SERVICES)
         + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients) + task_steps()
+        + sales_steps(clients)
     )
 
 
@@ -299,6 +322,7 @@ def build_demo(
 
     build_clients(system, people, projects, clients, progress)
     build_tasks(system, people, projects, progress)
+    build_sales(system, people, clients, progress)
 
     credentials = DemoCredentials(DEMO_LOGIN, DEMO_PASSWORD)
     write_marker(system.settings, credentials)
@@ -1310,3 +1334,537 @@ def _clients(system: System, people: dict[str, int]
         lent = pool[i * 5 % len(pool):][:5] if pool else []
         clients.setdefault(login, []).extend(x for x in lent if x not in clients[login])
     return clients, dict(first_contacts)
+
+
+# -- sales documents (issue 5: PRD-1…PRD-3, CON, REQ, INV-1…INV-4) ---------------------------
+#
+# The company's requisites; a nomenclature of connection services, telephony, equipment
+# and works (VAT 22%) with retail and wholesale prices that changed two or three times
+# over 2025–2026; client types on some clients; and — in proportion to the client base —
+# contracts, requests in every state and invoices in every state, priced from the list on
+# their days, with partial and full payments and acts.
+#
+# The reference data goes through the use cases. The documents (several thousand rows
+# with ``ecrm demo``'s full client base) are made as the core's own aggregates and stored
+# through its unit of work in bulk — ``add_all``, a few commits — so that the demo stays
+# quick: every object still gets its history (and its client's history) rows, its numbers
+# come from the same sequences (``next_number``), its sums from the core's money rules.
+
+#: Per the full client base (``CLIENTS``); a smaller one gets proportionally fewer.
+SALES_CONTRACTS, SALES_REQUESTS, SALES_INVOICES = 300, 500, 800
+#: Invoices per stored chunk (one progress step each).
+INVOICE_CHUNK = 200
+
+#: The company's bank: Сибирский банк ПАО Сбербанк (Новосибирск).
+COMPANY_BIK = "045004641"
+COMPANY_CORR_ACCOUNT_BASE = "30101810500000000641"
+
+#: key, name
+ITEM_GROUPS = [("internet", "Интернет"), ("phone", "Телефония"), ("hardware", "Оборудование"),
+               ("works", "Работы")]
+
+#: group, name, kind, unit, article, retail price in rubles (with VAT) as of 2025-01-01
+ITEMS = [
+    ("internet", "Интернет «Бизнес 50» (50 Мбит/с)", "service", "мес", "", 2500),
+    ("internet", "Интернет «Бизнес 100» (100 Мбит/с)", "service", "мес", "", 3900),
+    ("internet", "Интернет «Бизнес 300» (300 Мбит/с)", "service", "мес", "", 6900),
+    ("internet", "Интернет «Бизнес 1000» (1 Гбит/с)", "service", "мес", "", 14900),
+    ("internet", "Статический IP-адрес", "service", "мес", "", 300),
+    ("internet", "Резервный канал LTE", "service", "мес", "", 1200),
+    ("internet", "Выделенный канал L2 (100 Мбит/с)", "service", "мес", "", 18000),
+    ("phone", "Виртуальная АТС «Старт» (5 абонентов)", "service", "мес", "", 990),
+    ("phone", "Виртуальная АТС «Офис» (20 абонентов)", "service", "мес", "", 2990),
+    ("phone", "Городской номер (383)", "service", "мес", "", 450),
+    ("phone", "Многоканальный номер 8-800", "service", "мес", "", 1900),
+    ("phone", "SIP-транк (10 линий)", "service", "мес", "", 2400),
+    ("phone", "Пакет минут по России (1000 мин)", "service", "мес", "", 1100),
+    ("phone", "Запись разговоров", "service", "мес", "", 500),
+    ("hardware", "Маршрутизатор MikroTik hAP ac2", "goods", "шт", "MT-HAPAC2", 7490),
+    ("hardware", "Маршрутизатор Keenetic Giga", "goods", "шт", "KN-1011", 9990),
+    ("hardware", "Коммутатор TP-Link TL-SG108 (8 портов)", "goods", "шт", "TL-SG108", 2490),
+    ("hardware", "IP-телефон Yealink SIP-T31P", "goods", "шт", "YL-T31P", 4590),
+    ("hardware", "IP-телефон Yealink SIP-T54W", "goods", "шт", "YL-T54W", 15990),
+    ("hardware", "Точка доступа Wi-Fi Ubiquiti U6 Lite", "goods", "шт", "UB-U6LITE", 11490),
+    ("hardware", "IP-камера Hikvision DS-2CD1043 (4 Мп)", "goods", "шт", "HK-2CD1043", 6290),
+    ("hardware", "Видеорегистратор Hikvision на 8 каналов", "goods", "шт", "HK-7608", 13900),
+    ("hardware", "Кабель витая пара UTP cat.5e", "goods", "м", "UTP-5E", 28),
+    ("hardware", "Источник бесперебойного питания APC 650 ВА", "goods", "шт", "APC-BX650",
+     8990),
+    ("works", "Подключение офиса к сети", "work", "усл", "", 5000),
+    ("works", "Прокладка кабеля", "work", "м", "", 90),
+    ("works", "Настройка оборудования", "work", "ч", "", 1500),
+    ("works", "Выезд инженера", "work", "усл", "", 1200),
+    ("works", "Монтаж IP-камеры", "work", "шт", "", 2500),
+    ("works", "Настройка виртуальной АТС", "work", "усл", "", 3500),
+    ("works", "Обследование объекта", "work", "усл", "", 2000),
+]
+#: The days the prices changed, with the retail price's factor against the first one;
+#: every item has the first three, every third item the fourth too.
+PRICE_CHANGES = ((date(2025, 1, 1), 100), (date(2025, 7, 1), 105), (date(2026, 1, 1), 110),
+                 (date(2026, 4, 1), 115))
+#: Wholesale prices: this share of the retail ones (per cent).
+WHOLESALE = 90
+
+#: code, name, item name, conditions (code, label, type, required)
+SERVICE_KINDS = [
+    ("internet", "Доступ в интернет", "Интернет «Бизнес 100» (100 Мбит/с)",
+     [("ip_address", "IP-адрес", "ip_address", False),
+      ("address", "Адрес подключения", "text", True)]),
+    ("telephony", "IP-телефония", "Виртуальная АТС «Офис» (20 абонентов)",
+     [("phone", "Номер телефона", "phone", False),
+      ("lines", "Число линий", "number", False)]),
+    ("cctv", "Видеонаблюдение", "Монтаж IP-камеры",
+     [("cameras", "Число камер", "number", True)]),
+]
+
+REQUEST_SUBJECTS = {
+    "internet": ("Подключить интернет в новом офисе", "Увеличить скорость канала",
+                 "Нет связи с 9:00, проверить линию", "Выделить статический IP-адрес",
+                 "Подключить резервный канал LTE"),
+    "telephony": ("Подключить виртуальную АТС", "Добавить пять внутренних номеров",
+                  "Настроить переадресацию на мобильные", "Подключить номер 8-800"),
+    "cctv": ("Смонтировать камеры на складе", "Восстановить запись с камер",
+             "Добавить две камеры у входа"),
+    None: ("Выслать акт сверки", "Переоформить договор на новое юрлицо",
+           "Консультация по тарифам", "Сменить контактное лицо"),
+}
+INTERNAL_SUBJECTS = ("Заправить картридж в отделе продаж", "Подготовить отчёт по подключениям",
+                     "Заказать визитки", "Настроить ноутбук новому сотруднику",
+                     "Проверить задолженность по крупным клиентам")
+#: Who works the requests: the engineers, the installers and the accountants.
+ASSIGNEES = ("p.egorov", "m.pavlova", "r.stepanov", "v.nikolaev", "e.orlov", "a.lebedev")
+INTERNAL_ASSIGNEES = ("i.zakharova", "o.novikova", "s.volkov", "p.egorov")
+#: Who issues invoices when a card has no client manager of its own.
+SELLERS = ("a.smirnova", "m.popov", "e.vasilieva", "i.fedorov", "n.mikhailova", "a.kozlov")
+#: Invoice states and how many of every hundred invoices are in each.
+INVOICE_STATES = (("draft", 10), ("issued", 20), ("partly_paid", 15), ("paid", 45),
+                  ("cancelled", 10))
+REQUEST_STATES = (("new", 20), ("in_work", 25), ("done", 45), ("cancelled", 10))
+#: How many days back the documents go from the day the demo is built.
+HISTORY_DAYS = 240
+
+
+def sales_counts(clients: int = CLIENTS) -> dict[str, int]:
+    """How many contracts, requests and invoices a client base of ``clients`` gets."""
+    share = min(clients, CLIENTS) / CLIENTS if CLIENTS else 0
+    return {"contracts": round(SALES_CONTRACTS * share),
+            "requests": round(SALES_REQUESTS * share),
+            "invoices": round(SALES_INVOICES * share)}
+
+
+def sales_steps(clients: int = CLIENTS) -> int:
+    """How many times ``build_sales`` calls its ``progress`` callback."""
+    return 5 + -(-sales_counts(clients)["invoices"] // INVOICE_CHUNK)
+
+
+def valid_account(bik: str, base: str, correspondent: bool = False) -> str:
+    """``base`` (20 digits) with its 9th digit, the control key, set so that the account
+    matches the bank's BIK by ``requisites.account_error``'s rule."""
+    for key in "0123456789":
+        account = base[:8] + key + base[9:]
+        if account_error(account, bik, correspondent) is None:
+            return account
+    raise ValueError("no control key fits")  # cannot happen: the key's weight is 3
+
+
+def company_requisites(rng: random.Random) -> dict[str, str]:
+    """The demo company's requisites (INN, KPP, OGRN with their check digits, a real
+    BIK, accounts keyed to it)."""
+    inn = legal_inn(rng, "54", "06")
+    return {
+        "full_name": "Общество с ограниченной ответственностью «СибТелеком Сервис»",
+        "inn": inn, "kpp": kpp(inn[:4]), "ogrn": ogrn(rng, "54", 2012, "06"),
+        "address": "630099, г. Новосибирск, ул. Советская, д. 18, офис 402",
+        "phone": "+7 383 200-10-20", "bank": "Сибирский банк ПАО Сбербанк, г. Новосибирск",
+        "bik": COMPANY_BIK,
+        "account": valid_account(COMPANY_BIK, "40702810044050012345"),
+        "corr_account": valid_account(COMPANY_BIK, COMPANY_CORR_ACCOUNT_BASE, True),
+        "director": "Соколов А. В.", "accountant": "Новикова О. В.",
+    }
+
+
+def _rubles(value: Decimal) -> Money:
+    """A list price: whole rubles (tens of rubles above a thousand)."""
+    step = Decimal(10) if value >= 1000 else Decimal(1)
+    return Money((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
+
+
+def price_list() -> dict[tuple[int, str], list[tuple[date, date | None, Money]]]:
+    """(item index, "retail"/"wholesale") -> its ranges [from, to) with amounts."""
+    out: dict[tuple[int, str], list[tuple[date, date | None, Money]]] = {}
+    for index, (*_rest, base) in enumerate(ITEMS):
+        changes = PRICE_CHANGES if index % 3 == 0 else PRICE_CHANGES[:3]
+        for kind, share in (("retail", 100), ("wholesale", WHOLESALE)):
+            ranges = []
+            for n, (day, factor) in enumerate(changes):
+                until = changes[n + 1][0] if n + 1 < len(changes) else None
+                ranges.append((day, until, _rubles(Decimal(base) * factor * share / 10000)))
+            out[index, kind] = ranges
+    return out
+
+
+def _price_on(ranges, day: date) -> Money | None:
+    return next((amount for start, until, amount in ranges
+                 if start <= day and (until is None or day < until)), None)
+
+
+@attrs.define
+class _Card:
+    id: int
+    type: str
+    requisites: dict
+    manager: str | None
+    contact: int | None
+    contact_name: str
+
+
+def _sales_cards(system: System, people: dict[str, int], wanted: int) -> list[_Card]:
+    """``wanted`` active cards: those with a client manager first, then the rest of the
+    base, by id (the same every time)."""
+    from ecrm_adapters.sqlalchemy import tables as t
+
+    c, r = t.counterparties, t.role_assignments
+    by_id = {v: k for k, v in people.items()}
+    with system.engine.connect() as conn:
+        managers: dict[int, str] = {}
+        for employee_id, card in conn.execute(
+                select(r.c.employee_id, r.c.scope_id)
+                .where(r.c.role == Role.CLIENT_MANAGER, r.c.scope_kind == "counterparty")
+                .order_by(r.c.id)):
+            login = by_id.get(employee_id)
+            if login and login not in DISABLED:
+                managers.setdefault(card, login)
+        rows = conn.execute(
+            select(c.c.id, c.c.type, c.c.name, c.c.full_name, c.c.inn, c.c.kpp, c.c.ogrn,
+                   c.c.legal_address, c.c.postal_address, c.c.phone, c.c.email)
+            .where(c.c.deleted.is_(False), c.c.status == "active").order_by(c.c.id)).all()
+        contacts = {row[0]: (row[1], row[2]) for row in conn.execute(
+            select(t.contacts.c.counterparty_id, t.contacts.c.id, t.contacts.c.full_name)
+            .order_by(t.contacts.c.id.desc()))}
+    rows.sort(key=lambda row: (row.id not in managers, row.id))
+    cards = []
+    for row in rows[:wanted]:
+        requisites = {name: getattr(row, name) for name in REQUISITE_FIELDS
+                      if getattr(row, name)}
+        contact_id, contact_name = contacts.get(row.id, (None, ""))
+        cards.append(_Card(row.id, str(getattr(row.type, "value", row.type)), requisites,
+                           managers.get(row.id), contact_id, contact_name or ""))
+    return cards
+
+
+#: What an invoice freezes of its client (``sales.invoices.REQUISITES``).
+REQUISITE_FIELDS = ("name", "full_name", "inn", "kpp", "ogrn", "legal_address",
+                    "postal_address", "phone", "email")
+
+
+def _weighted(rng: random.Random, table) -> str:
+    return rng.choices([k for k, _w in table], weights=[w for _k, w in table])[0]
+
+
+def _moment(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(DEMO_TIMEZONE)).astimezone(UTC)
+
+
+def build_sales(system: System, people: dict[str, int], clients: int = CLIENTS,
+                progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """The requisites, the nomenclature and prices, then the documents (see above);
+    returns how many contracts, requests and invoices were made."""
+    app = system.app
+    tick = progress or (lambda _label: None)
+    me = people[DIRECTOR[0]]
+    rng = random.Random(SEED + 5)
+    today = app.clock.now().astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
+    first_day = today - timedelta(days=HISTORY_DAYS)
+
+    company = app.org.company()
+    app.org.rename_company(me, {"version": company.version,
+                                "requisites": company_requisites(rng)})
+    tick("requisites")
+
+    # -- the nomenclature, prices, service kinds, client types ----------------------------
+    counts = sales_counts(clients)
+    cards = _sales_cards(system, people, max(counts["contracts"], counts["invoices"] // 3))
+    factory = app.uow_factory
+    with factory() as uow:
+        uow.acting_as(me)
+        groups = {key: ItemGroup(name=name) for key, name in ITEM_GROUPS}
+        uow.item_groups.add_all(list(groups.values()))
+        items = [Item(name=name, item_kind=ItemKind(kind), group_id=groups[group].id,
+                      unit=unit, vat_rate="22", article=article)
+                 for group, name, kind, unit, article, _price in ITEMS]
+        uow.items.add_all(items)
+        for group in groups.values():
+            group.record_created(("name", "parent_id"))
+        for item in items:
+            item.record_created(Item.EDITABLE)
+        types = {t_.code: t_ for t_ in uow.price_types.list()}
+        listed = price_list()
+        prices = [Price(item_id=items[index].id, price_type_id=types[kind].id,
+                        valid_from=start, valid_to=until, amount=amount)
+                  for (index, kind), ranges in listed.items()
+                  for start, until, amount in ranges]
+        uow.prices.add_all(prices)
+        for price in prices:
+            price.record_created(("item_id", "price_type_id", "valid_from", "valid_to",
+                                  "amount"))
+        by_name = {item.name: item for item in items}
+        kinds = []
+        for code, name, item_name, conditions in SERVICE_KINDS:
+            kinds.append(ServiceKind(code=code, name=name, item_id=by_name[item_name].id,
+                                     conditions=parse_defs([
+                                         {"code": c, "label": label, "type": kind_,
+                                          "required": required}
+                                         for c, label, kind_, required in conditions])))
+        uow.service_kinds.add_all(kinds)
+        for kind in kinds:
+            kind.record_created(("code", "name", "item_id", "conditions"))
+        client_types = {t_.code: t_ for t_ in uow.client_types.list()}
+        partner_ids = {card.id for n, card in enumerate(cards) if n % 7 == 3}
+        corporate_ids = {card.id for n, card in enumerate(cards)
+                         if n % 7 in (1, 5) and card.type == "legal_entity"}
+        if partner_ids or corporate_ids:
+            for card in uow.counterparties.list(id__in=sorted(partner_ids | corporate_ids)):
+                kind_ = client_types["partner" if card.id in partner_ids else "corporate"]
+                card.apply_changes({"client_type_id": kind_.id})
+        uow.commit()
+        item_ids = [item.id for item in items]
+        kind_ids = {kind.code: kind.id for kind in kinds}
+        retail, wholesale = types["retail"].id, types["wholesale"].id
+    tick("nomenclature and prices")
+
+    if not cards:
+        tick("contracts")
+        for _ in range(-(-counts["invoices"] // INVOICE_CHUNK)):
+            tick("invoices")
+        tick("requests")
+        tick("settlements")
+        return {"contracts": 0, "requests": 0, "invoices": 0}
+
+    def seller(card: _Card) -> int:
+        return people[card.manager or SELLERS[card.id % len(SELLERS)]]
+
+    def day_between(start: date, end: date) -> date:
+        span = max((end - start).days, 0)
+        return start + timedelta(days=rng.randint(0, span))
+
+    def number(uow, kind: str, pattern: str, day: date, code: str = "") -> str:
+        return format_number(pattern, day, uow.next_number(number_scope(kind, pattern, day,
+                                                                        code)), code)
+
+    # -- contracts --------------------------------------------------------------------------
+    with factory() as uow:
+        uow.acting_as(me)
+        contract_types = {k.code: k for k in uow.contract_types.list()}
+        plan = []
+        for n in range(counts["contracts"]):
+            card = cards[n % len(cards)]
+            kind = contract_types["individual" if card.type == "individual" else "services"]
+            made_on = day_between(first_day - timedelta(days=180), today)
+            signed = rng.random() < 0.8
+            attributes = {}
+            if kind.code == "individual":
+                attributes = {"passport": f"{rng.randint(1000, 9999)} "
+                                          f"{rng.randint(100000, 999999)}",
+                              "passport_issued": "ГУ МВД России по Новосибирской области"}
+            plan.append((made_on, card, kind, signed, attributes))
+        plan.sort(key=lambda p: (p[0], p[1].id))
+        contracts = []
+        for made_on, card, kind, signed, attributes in plan:
+            subject = rng.choice(("Оказание услуг связи", "Доступ в интернет",
+                                  "IP-телефония", "Монтаж и обслуживание видеонаблюдения"))
+            contracts.append(Contract(
+                counterparty_id=card.id, contract_type_id=kind.id,
+                number=number(uow, CONTRACT, kind.number_pattern, made_on, kind.code),
+                subject=subject, signed_on=made_on if signed else None, draft=not signed,
+                attributes=attributes, created_at=_moment(made_on),
+                created_by=seller(card)))
+        uow.contracts.add_all(contracts)
+        for contract in contracts:
+            contract.record_created(("number", "counterparty_id", "contract_type_id",
+                                     *Contract.EDITABLE))
+            contract.tell_client("contract", None, contract.title)
+        uow.commit()
+        by_card: dict[int, list[tuple[int, bool]]] = {}
+        for contract in contracts:
+            by_card.setdefault(contract.counterparty_id, []).append(
+                (contract.id, contract.draft))
+    tick("contracts")
+
+    # -- invoices with their payments and acts ------------------------------------------------
+    plan = []
+    for n in range(counts["invoices"]):
+        card = cards[(n * 7) % len(cards)]
+        state = _weighted(rng, INVOICE_STATES)
+        recent = state in ("draft", "issued", "partly_paid")
+        issued_on = day_between(today - timedelta(days=45) if recent else first_day,
+                                today - timedelta(days=3) if not recent else today)
+        plan.append((issued_on, card, state))
+    plan.sort(key=lambda p: (p[0], p[1].id))
+    invoiced: dict[int, Money] = {}
+    paid_by: dict[int, Money] = {}
+    #: (invoice, its client, its contract) of every invoice made, for the requests
+    by_invoice: list[tuple[int, int, int | None]] = []
+    for start in range(0, len(plan), INVOICE_CHUNK):
+        with factory() as uow:
+            uow.acting_as(me)
+            invoices = []
+            for issued_on, card, state in plan[start:start + INVOICE_CHUNK]:
+                kind = "wholesale" if card.id in partner_ids else "retail"
+                rate = "22" if vat_rate("22").valid_on(issued_on) else "20"
+                lines = []
+                for index in rng.sample(range(len(ITEMS)), rng.randint(2, 6)):
+                    amount = _price_on(listed[index, kind], issued_on)
+                    unit = ITEMS[index][3]
+                    quantity = Decimal(rng.choice((1, 1, 1, 2, 3, 5, 10))) if unit != "м" \
+                        else Decimal(rng.randint(2, 30) * 10)
+                    lines.append(Line(name=ITEMS[index][1], quantity=quantity, price=amount,
+                                      unit=unit, vat_rate=rate, item_id=item_ids[index]))
+                own = by_card.get(card.id, [])
+                contract_id = own[0][0] if own and rng.random() < 0.8 else None
+                author = seller(card)
+                invoice = Invoice(
+                    number=number(uow, INVOICE, INVOICE_PATTERN, issued_on),
+                    issued_on=issued_on, counterparty_id=card.id, author_id=author,
+                    contract_id=contract_id,
+                    price_type_id=wholesale if kind == "wholesale" else retail,
+                    vat_included=True, lines=tuple(lines), state=state,
+                    state_entered_at=_moment(issued_on, 11),
+                    requisites=dict(card.requisites), contact_id=card.contact,
+                    contact_name=card.contact_name,
+                    due_on=issued_on + timedelta(days=rng.choice((5, 10, 14))),
+                    created_at=_moment(issued_on))
+                invoice.recount()
+                invoices.append(invoice)
+            uow.invoices.add_all(invoices)
+            payments, acts, grants = [], [], []
+            for invoice in invoices:
+                invoice.record_created(("number", "counterparty_id", "state", "total", "vat",
+                                        *Invoice.EDITABLE))
+                invoice.tell_client("invoice", None,
+                                    f"{invoice.title} на {invoice.total.in_rubles()}")
+                grants.append(RoleAssignment(
+                    role=Role.INVOICE_MANAGER, employee_id=invoice.author_id,
+                    scope_kind=INVOICE, scope_id=invoice.id, granted_at=invoice.created_at,
+                    granted_by=invoice.author_id))
+                if invoice.state in ("draft", "issued", "cancelled"):
+                    continue
+                if invoice.state == "paid":
+                    parts = invoice.total.allocate([Decimal(1)] * rng.choice((1, 1, 2, 3)))
+                else:
+                    share = Decimal(rng.randint(20, 80))
+                    part = Money.rounded(invoice.total.amount * share / 100)
+                    parts = part.allocate([Decimal(1)] * rng.choice((1, 2)))
+                day = invoice.issued_on
+                for piece in parts:
+                    day = min(today, day + timedelta(days=rng.randint(1, 10)))
+                    payments.append(Payment(
+                        invoice_id=invoice.id, counterparty_id=invoice.counterparty_id,
+                        contract_id=invoice.contract_id, amount=piece, paid_on=day,
+                        reference=f"п/п {rng.randint(100, 9999)}",
+                        created_at=_moment(day, 12), created_by=people["i.zakharova"]))
+                invoice.paid = Money.total(parts)
+                invoice.state_entered_at = _moment(day, 12)
+                if invoice.state == "paid" and rng.random() < 0.7:
+                    acts.append((day, invoice))
+            uow.payments.add_all(payments)
+            uow.roles.add_all(grants)
+            made_acts = [Act(number=number(uow, ACT, ACT_PATTERN, day),
+                             counterparty_id=invoice.counterparty_id, act_on=day,
+                             amount=invoice.total, contract_id=invoice.contract_id,
+                             invoice_id=invoice.id, created_at=_moment(day, 15),
+                             created_by=invoice.author_id)
+                         for day, invoice in acts]
+            uow.acts.add_all(made_acts)
+            chunk = {invoice.id: invoice for invoice in invoices}
+            for payment in payments:
+                paid_for = chunk[payment.invoice_id]
+                payment.record_created(("invoice_id", "amount", "paid_on", "reference"))
+                payment.tell_client("payment", None, (
+                    f"{payment.amount.in_rubles()} по счёту № {paid_for.number} от "
+                    f"{paid_for.issued_on:%d.%m.%Y}, оплачено {payment.paid_on:%d.%m.%Y}"))
+            for grant in grants:
+                grant.record_created(("role", "employee_id", "scope_kind", "scope_id"))
+            for act in made_acts:
+                act.record_created(("number", "counterparty_id", "contract_id", "invoice_id",
+                                    "act_on", "amount"))
+                act.tell_client("act", None, f"Акт № {act.number} на {act.amount.in_rubles()}")
+            uow.commit()
+            by_invoice += [(invoice.id, invoice.counterparty_id, invoice.contract_id)
+                           for invoice in invoices]
+            for invoice in invoices:
+                if invoice.state not in ("draft", "cancelled"):
+                    invoiced[invoice.counterparty_id] = invoiced.get(
+                        invoice.counterparty_id, Money.zero()) + invoice.total
+            for payment in payments:
+                paid_by[payment.counterparty_id] = paid_by.get(
+                    payment.counterparty_id, Money.zero()) + payment.amount
+        tick("invoices")
+
+    # -- requests --------------------------------------------------------------------------
+    with factory() as uow:
+        uow.acting_as(me)
+        internal_count = counts["requests"] // 10
+        requests = []
+        for n in range(counts["requests"]):
+            state = _weighted(rng, REQUEST_STATES)
+            created = day_between(first_day, today)
+            entered = created if state == "new" else day_between(created, today)
+            if n < internal_count:
+                author = people[SELLERS[n % len(SELLERS)]]
+                requests.append(Request(
+                    request_kind=RequestKind.INTERNAL, subject=INTERNAL_SUBJECTS[
+                        n % len(INTERNAL_SUBJECTS)], author_id=author,
+                    assignee_id=people[INTERNAL_ASSIGNEES[n % len(INTERNAL_ASSIGNEES)]],
+                    state=state, state_entered_at=_moment(entered, 14),
+                    due_on=created + timedelta(days=3), created_at=_moment(created)))
+                continue
+            card = cards[(n * 5) % len(cards)]
+            service = rng.choice(("internet", "internet", "telephony", "cctv", None))
+            conditions: dict = {}
+            if service == "internet":
+                conditions = {"ip_address": f"10.{rng.randint(0, 255)}."
+                                            f"{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                              "address": card.requisites.get("legal_address", "")[:200]
+                              or "г. Новосибирск"}
+            elif service == "telephony":
+                conditions = {"lines": str(rng.choice((2, 5, 10, 20)))}
+            elif service == "cctv":
+                conditions = {"cameras": str(rng.randint(2, 16))}
+            own = by_card.get(card.id, [])
+            contract_id = own[0][0] if own and rng.random() < 0.7 else None
+            invoice_id = None
+            kind = RequestKind.COUNTERPARTY
+            if n % 9 == 0 and by_invoice:
+                invoice_id, card_id, invoice_contract = by_invoice[n % len(by_invoice)]
+                card = next((c for c in cards if c.id == card_id), card)
+                contract_id, kind = invoice_contract, RequestKind.INVOICE
+            requests.append(Request(
+                request_kind=kind, subject=rng.choice(REQUEST_SUBJECTS[service]),
+                author_id=seller(card), assignee_id=people[rng.choice(ASSIGNEES)],
+                state=state, state_entered_at=_moment(entered, 14),
+                service_kind_id=kind_ids[service] if service else None,
+                conditions=conditions if service else {}, counterparty_id=card.id,
+                contract_id=contract_id, invoice_id=invoice_id,
+                due_on=created + timedelta(days=rng.choice((1, 2, 5))),
+                created_at=_moment(created)))
+        uow.requests.add_all(requests)
+        for request in requests:
+            request.record_created(("request_kind", "subject", "assignee_id", "state",
+                                    "counterparty_id", "contract_id", "invoice_id",
+                                    "service_kind_id", "conditions", "due_on"))
+            request.tell_client("request", None, request.title)
+        uow.commit()
+    tick("requests")
+
+    # -- the clients' settlements (CP-13): one row for every client with an invoice, as
+    # ``invoices.resettle`` keeps them ---------------------------------------------------------
+    with factory() as uow:
+        uow.acting_as(me)
+        uow.settlements.add_all([
+            Settlement(counterparty_id=card_id, invoiced=invoiced.get(card_id, Money.zero()),
+                       paid=paid_by.get(card_id, Money.zero()))
+            for card_id in sorted({card for _invoice, card, _contract in by_invoice})])
+        uow.commit()
+    tick("settlements")
+    return {"contracts": len(contracts), "requests": len(requests),
+            "invoices": len(by_invoice)}

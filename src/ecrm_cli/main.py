@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import data_import, people, run, setup, tasks
+from ecrm_cli import data_import, people, run, sales, setup, tasks
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -37,3 +37,6 @@ cli.add_command(run.serve)
 cli.add_command(run.worker)
 cli.add_command(data_import.import_group)
 cli.add_command(tasks.tasks)
+cli.add_command(sales.prices)
+cli.add_command(sales.invoices)
+cli.add_command(sales.state_sets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def _counts(ecrm: Ecrm) -> dict:
         inbox = app.messages.inbox(me)
         with system.engine.connect() as conn:
             tasks = conn.execute(select(t.tasks)).mappings().all()
+            conn_rows = {table.name: conn.execute(select(table.c.id)).all() for table in (
+                t.contracts, t.requests, t.invoices, t.service_kinds)}
         return {
             "company": app.org.company().name,
             "director": director.login,
@@ -48,9 +51,11 @@ def _counts(ecrm: Ecrm) -> dict:
             "headed": sum(d.head_id is not None for d in departments),
             "projects": len(app.org.projects(me)),
             "roles": sorted({a.role.value for a in app.access.assignments(me)}),
-            # the organisation's roles (the client base's roles: test_demo_clients)
+            # the organisation's roles (the client base's roles: test_demo_clients; the
+            # invoice managers: test_the_demo_sales_documents)
             "assignments": len([a for a in app.access.assignments(me)
-                                if a.scope_kind not in ("catalog", "counterparty")]),
+                                if a.scope_kind not in ("catalog", "counterparty",
+                                                        "invoice")]),
             "service_types": len(app.org.service_types(me)),
             "services": len(services),
             "closed": sum(s.state is ServiceState.CLOSED for s in services),
@@ -70,6 +75,13 @@ def _counts(ecrm: Ecrm) -> dict:
             "responsibles": len({r["responsible_id"] for r in tasks}),
             "escalation_rules": sorted((r.name, r.target.value)
                                        for r in app.tasks.escalation_rules(me)),
+            # issue 5: the nomenclature, prices and sales documents (ECRM_DEMO_CLIENTS=200:
+            # 4 % of the full base's 300 contracts, 500 requests, 800 invoices)
+            "items": app.products.items(me, include_inactive=True)[1],
+            "item_groups": [g.name for _depth, g in app.products.groups(me)],
+            "documents": {name: len(conn_rows[name]) for name in (
+                "contracts", "requests", "invoices", "service_kinds")},
+            "requisites": sorted(app.org.company().requisites),
         }
     finally:
         system.close()
@@ -86,7 +98,8 @@ EXPECTED = {
     "projects": 4,
     "roles": sorted(r.value for r in (Role.DIRECTOR, Role.ADMINISTRATOR, Role.MANAGEMENT,
                                       Role.SALES_MANAGEMENT, Role.CATALOG_CURATOR,
-                                      Role.CLIENT_MANAGER, Role.CLIENT_REGISTRAR)),
+                                      Role.CLIENT_MANAGER, Role.CLIENT_REGISTRAR,
+                                      Role.INVOICE_MANAGER)),
     "assignments": 11,
     "service_types": 6,
     "services": 21,
@@ -106,6 +119,11 @@ EXPECTED = {
         ("Задача просрочена на 3 рабочих дня → директору", "director"),
         ("Звонок просрочен на 1 рабочий день → руководителю", "head"),
     ],
+    "items": len(demo.ITEMS),
+    "item_groups": ["Интернет", "Оборудование", "Работы", "Телефония"],
+    "documents": {"contracts": 12, "requests": 20, "invoices": 32, "service_kinds": 3},
+    "requisites": sorted(("full_name", "inn", "kpp", "ogrn", "address", "phone", "bank",
+                          "bik", "account", "corr_account", "director", "accountant")),
 }
 
 
@@ -176,6 +194,83 @@ def test_the_demo_tasks_lie_around_today_and_some_are_escalated(ecrm):
                    for e in system.app.history.of(me, late_call.ref))
     finally:
         system.close()
+
+
+def check_demo_sales(system, invoice_states: set[str], request_states: set[str]) -> dict:
+    """The demo's sales documents are what the services would have made (issue 5): every
+    invoice's sums are its lines' (INV-1), priced from the list of its client's price type
+    on its day (PRD-2, PRD-3), its payments add up to what it shows paid and agree with its
+    state (INV-2); the settlements are the clients' (CP-13); the company's requisites pass
+    the core's checks; the services work on the data and numbers go on from the demo's."""
+    from ecrm_core.counterparties.requisites import account_error, inn_error, kpp_error
+    from ecrm_core.money import Money
+    from ecrm_core.products.services import price_for, price_type_for
+    from ecrm_core.sales.invoices import resettle
+
+    app = system.app
+    me = app.access.directors()[0].id
+    requisites = app.org.company().requisites
+    assert inn_error(requisites["inn"], "legal_entity") is None
+    assert kpp_error(requisites["kpp"]) is None
+    assert account_error(requisites["account"], requisites["bik"]) is None
+    assert account_error(requisites["corr_account"], requisites["bik"], True) is None
+    with app.uow_factory(readonly=True) as uow:
+        invoices = uow.invoices.list()
+        requests = uow.requests.list()
+        assert {i.state for i in invoices} == invoice_states
+        assert {r.state for r in requests} == request_states
+        assert {r.request_kind.value for r in requests} >= {"counterparty", "internal"}
+        for invoice in invoices:
+            assert 2 <= len(invoice.lines) <= 6
+            assert invoice.total == invoice.totals().total
+            client = uow.counterparties.get(invoice.counterparty_id)
+            kind = price_type_for(uow, client.client_type_id)
+            assert invoice.price_type_id == kind.id
+            for line in invoice.lines:
+                listed = price_for(uow, line.item_id, kind.id, invoice.issued_on)
+                assert listed is not None and listed.amount == line.price, invoice.number
+                assert line.vat_rate == ("22" if invoice.issued_on.year >= 2026 else "20")
+            paid = Money.total(p.amount for p in uow.payments.list(invoice_id=invoice.id))
+            assert paid == invoice.paid
+            assert {"paid": paid == invoice.total,
+                    "partly_paid": bool(paid) and paid < invoice.total}.get(
+                invoice.state, not paid), (invoice.number, invoice.state)
+            assert uow.roles.first(role=Role.INVOICE_MANAGER, scope_kind="invoice",
+                                   scope_id=invoice.id).employee_id == invoice.author_id
+        for card in {i.counterparty_id for i in invoices}:
+            stored = uow.settlements.first(counterparty_id=card)
+            counted = resettle(uow, card)
+            assert stored is not None and (stored.invoiced, stored.paid) == (
+                counted.invoiced, counted.paid)
+        prices = uow.prices.list(order_by=("item_id", "price_type_id", "valid_from"))
+        per_item = Counter((p.item_id, p.price_type_id) for p in prices)
+        assert set(per_item.values()) == {3, 4}, "two or three changes of every price"
+        assert {p.valid_from.year for p in prices} == {2025, 2026}
+        typed = uow.counterparties.count(client_type_id__ne=None)
+        acts = uow.acts.count()
+    assert typed > 0 and acts > 0
+    paid = next(i for i in invoices if i.state == "paid")
+    assert app.invoices.printable(me, paid.id).state_name == "Оплачен"
+    card = invoices[-1].counterparty_id
+    made = app.invoices.create(me, {"counterparty_id": card, "lines": [
+        {"item_id": invoices[-1].lines[0].item_id, "quantity": 1}]})
+    assert int(made.number) == len(invoices) + 1, "the number sequence goes on"
+    return {"invoices": len(invoices), "requests": len(requests), "acts": acts}
+
+
+def test_the_demo_sales_documents(ecrm):
+    """Issue 5: the company's requisites, the nomenclature with dated retail and
+    wholesale prices, client types, contracts, requests and invoices in every state with
+    payments and acts — made through the core's model, consistent with its rules."""
+    ecrm("demo")
+    system = ecrm.system()
+    try:
+        counts = check_demo_sales(
+            system, {"draft", "issued", "partly_paid", "paid", "cancelled"},
+            {"new", "in_work", "done", "cancelled"})
+    finally:
+        system.close()
+    assert counts["invoices"] == demo.sales_counts(200)["invoices"]
 
 
 def test_the_demo_without_a_client_base_has_personal_tasks_only(ecrm):

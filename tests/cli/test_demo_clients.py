@@ -2,7 +2,8 @@
 with valid INNs, KPPs and OGRNs, phones, e-mails and addresses in Russian cities, spread
 over nested catalogs with curators; contacts for some, client managers for some
 (through "assign responsible" with its confirmations — a few pending, one refused — or
-granted by the Director), branches of federal chains, deletion marks; under a minute."""
+granted by the Director), branches of federal chains, deletion marks; and (issue 5) its
+contracts, requests and invoices; under a minute."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ecrm_adapters import demo
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_core.counterparties.requisites import inn_error, kpp_error, ogrn_error
 from tests.cli.conftest import Ecrm
+from tests.cli.test_demo import check_demo_sales
 from tests.e2e.clients_support import valid_inn, valid_ogrn
 
 
@@ -95,6 +97,22 @@ def test_the_full_demo_client_base(cli_env):
 
     assert found.total > 20
     assert page.total > 0 and len(page.rows) == 20
+
+    # issue 5: the sales documents of the full base, in every state
+    system = ecrm.system()
+    try:
+        counts = check_demo_sales(system,
+                                  {"draft", "issued", "partly_paid", "paid", "cancelled"},
+                                  {"new", "in_work", "done", "cancelled"})
+        with system.engine.connect() as conn:
+            contracts = conn.execute(select(t.contracts)).mappings().all()
+    finally:
+        system.close()
+    assert (len(contracts), counts["requests"], counts["invoices"]) == (
+        demo.SALES_CONTRACTS, demo.SALES_REQUESTS, demo.SALES_INVOICES)
+    assert counts["acts"] > 100
+    assert len({c["counterparty_id"] for c in contracts}) > 200
+    assert 0 < sum(c["draft"] for c in contracts) < len(contracts) / 2
 
 
 def test_the_plan_is_the_same_every_time_and_scales():

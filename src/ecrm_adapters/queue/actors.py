@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 QUEUE = "ecrm"
 
 DELIVER_MESSAGE_EMAIL = "deliver_message_email"
+EMAIL_CLIENT = "email_client"
 
 #: Retries of a failing actor (SMTP down, database busy): exponential backoff from
 #: 10 seconds up to an hour between tries, 12 tries in all (some four hours).
@@ -55,11 +56,19 @@ def _message_arguments(payload: dict[str, Any]) -> dict[str, Any]:
     return {"message_id": int(payload["message_id"])}
 
 
+def _client_email_arguments(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"to": str(payload["to"]), "template": str(payload.get("template") or ""),
+            "text": str(payload.get("text") or "")}
+
+
 #: Event name -> route. An outbox row whose name has no route is marked published
 #: and sent nowhere.
 ROUTES: dict[str, Route] = {
     # MSG-2: a system message is e-mailed to its recipient.
     "MessageCreated": Route(DELIVER_MESSAGE_EMAIL, _message_arguments),
+    # AUTO-1, MAIL-6: a state's on-enter action e-mails the client about a request or
+    # an invoice.
+    "ClientEmailRequested": Route(EMAIL_CLIENT, _client_email_arguments),
 }
 
 
@@ -77,6 +86,12 @@ def register_actors(
         and mail is configured). Idempotent through the delivery key."""
         system.app.messages.deliver_by_email(int(message_id), delivery_key(int(outbox_id)))
 
+    def email_client(outbox_id: int, to: str, template: str, text: str) -> None:
+        """AUTO-1: e-mail a client by a template about its request or invoice (when mail
+        is configured). Idempotent through the delivery key."""
+        system.app.messages.email_client(str(to), str(template), str(text),
+                                         delivery_key(int(outbox_id)))
+
     def recheck_registry(after_id: int, holder: str) -> None:
         """CP-2: one batch of the periodic EGRUL status re-check, then the next batch
         (docs/queue.md, "Periodic jobs"). Raises while the register is unavailable, so
@@ -93,6 +108,10 @@ def register_actors(
         dramatiq.actor(
             deliver_message_email, broker=broker, actor_name=DELIVER_MESSAGE_EMAIL,
             queue_name=queue_name, **RETRY_OPTIONS,
+        ),
+        dramatiq.actor(
+            email_client, broker=broker, actor_name=EMAIL_CLIENT, queue_name=queue_name,
+            **RETRY_OPTIONS,
         ),
     ]
     for name, fn in ((RECHECK_REGISTRY, recheck_registry), (RUN_TASK_ALERTS, run_task_alerts)):

@@ -13,6 +13,7 @@ from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ecrm_core.messages.client_mail import client_email
 from ecrm_core.messages.model import ConfirmationState, Message, MessageKind
 from ecrm_core.messages.ports import Email, Mailer
 
@@ -241,6 +242,41 @@ class MessageService:
         with self.uow_factory() as uow:
             uow.messages.get(message_id).mark_emailed(self.clock.now())
             uow.commit()
+        return True
+
+    def email_client(self, to: str, template: str, text: str, delivery_key: str) -> bool:
+        """Send a client the e-mail a state's ``EmailClient`` action asked for (AUTO-1,
+        MAIL-6; the relayed ``ClientEmailRequested``): ``template`` of
+        ``client_mail.TEMPLATES`` about the object titled ``text``. Idempotent like
+        ``deliver_by_email``: the delivery key is claimed in one short transaction, the
+        e-mail sent outside it, and a failed send gives the claim back for the queue's
+        retry. Returns whether an e-mail went out."""
+        with self.uow_factory() as uow:
+            if uow.handled_messages.first(key=delivery_key) is not None:
+                return False
+            try:
+                uow.handled_messages.add(
+                    HandledMessage(key=delivery_key, handled_at=self.clock.now())
+                )
+            except Conflict:
+                return False
+            company = uow.company.first()
+            signature = company.name if company else ""
+            uow.commit()
+        address = to.strip() if isinstance(to, str) else ""
+        if not address or not self.mailer.configured:
+            return False
+        email = client_email(address, str(template or ""), str(text or ""), signature,
+                             message_id=f"<ecrm-client-{delivery_key.replace(':', '-')}@ecrm>")
+        try:
+            self.mailer.send(email)
+        except Exception:
+            with self.uow_factory() as uow:
+                claim = uow.handled_messages.first(key=delivery_key)
+                if claim is not None:
+                    uow.handled_messages.delete(claim)
+                    uow.commit()
+            raise
         return True
 
     def _email_for(self, message: Message, address: str) -> Email:

@@ -12,8 +12,12 @@ from typing import Any
 
 from ecrm_core.access.model import Role
 from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
+from ecrm_core.documents.model import SIGNATURES, ZIP_TYPES
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import LOCALES, ServiceState
+from ecrm_core.products.services import PAGE as ITEM_PAGE
+from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
+from ecrm_core.sales.requests import PAGE as REQUEST_PAGE
 from ecrm_core.tasks.model import (
     MAX_DELAY,
     MAX_REMIND_MINUTES,
@@ -93,7 +97,13 @@ SCHEMAS: dict[str, Any] = {
         },
         description="422: the request is well-formed JSON but some values are not acceptable.",
     ),
-    "Company": obj({"id": ID, "version": VERSION, "name": TEXT}),
+    "Company": obj(
+        {"id": ID, "version": VERSION, "name": TEXT,
+         "requisites": {"type": "object", "additionalProperties": TEXT,
+                        "description": "What the company's documents print (INV-1): "
+                                       "full_name, inn, kpp, ogrn, address, phone, bank, "
+                                       "bik, account, corr_account, director, accountant"}},
+    ),
     "Employee": obj(
         {
             "id": ID, "version": VERSION,
@@ -209,7 +219,13 @@ SCHEMAS: dict[str, Any] = {
                               "description": "Required when changing your own password."}},
         ("password",),
     ),
-    "CompanyUpdate": request_obj({"version": VERSION, "name": TEXT}, ("version", "name")),
+    "CompanyUpdate": request_obj(
+        {"version": VERSION, "name": TEXT,
+         "requisites": {"type": "object", "additionalProperties": TEXT,
+                        "description": "The whole set of requisites (replaces the old "
+                                       "one): INN, KPP and BIK are checked, the accounts "
+                                       "against the BIK; messages name requisites.<name>"}},
+        ("version",), "Rename the company (name) and/or set its requisites (Director)."),
     "DepartmentCreate": request_obj(
         {"name": TEXT, "description": TEXT, "parent_id": ID_OR_NULL, "head_id": ID_OR_NULL},
         ("name",),
@@ -537,6 +553,8 @@ CARD_FIELDS: dict[str, Any] = {
     "parent_id": {**ID_OR_NULL, "description": "The parent organisation (CP-11)"},
     "okved": TEXT, "head": TEXT, "extra": EXTRA,
     "export_1c": {"type": "boolean", "description": "Queued for the export to 1C"},
+    "client_type_id": {**ID_OR_NULL, "description": "Its client type (PRD-2): the price "
+                                                    "type its invoices are priced by"},
     "deleted": {"type": "boolean", "description": "Marked deleted (CP-12)"},
     "deleted_at": WHEN_OR_NULL, "created_at": WHEN_OR_NULL, "created_by": ID_OR_NULL,
     "updated_at": WHEN_OR_NULL, "updated_by": ID_OR_NULL,
@@ -556,7 +574,7 @@ CARD_INPUT: dict[str, Any] = {
                                                "stored as +7…"},
     "sms_phone": TEXT, "email": TEXT, "mailing_email": TEXT, "status": CARD_STATUS,
     "parent_id": ID_OR_NULL, "okved": TEXT, "head": TEXT, "extra": EXTRA,
-    "export_1c": BOOL,
+    "export_1c": BOOL, "client_type_id": ID_OR_NULL,
     "proceed": {"type": "boolean", "description": "Save even though likely duplicates "
                                                   "exist (recorded in the history); the "
                                                   "same as ?proceed=1"},
@@ -1161,6 +1179,657 @@ def _task_paths() -> dict[str, Any]:
     }
 
 
+# -- sales documents (issue 5): PRD-1…PRD-3, CON-1…CON-4, REQ-1…REQ-4, INV-1…INV-4, DOC-1 -----
+
+MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "examples": ["1234.56"],
+         "description": "Rubles, exact to the kopeck, as a string"}
+MONEY_INPUT = {"type": ["string", "integer"], "examples": ["1234.56", "1 234,56"],
+               "description": "Rubles: 1234.56 or 1 234,56 (a string keeps it exact)"}
+QUANTITY = {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,3})?$", "examples": ["1.5"]}
+QUANTITY_INPUT = {"type": ["string", "integer"], "examples": ["2", "1,5"],
+                  "description": "Above 0, at most 3 decimal places"}
+DAY_OR_NULL = {"type": ["string", "null"], "format": "date"}
+DAY_INPUT_OR_NULL = {"type": ["string", "null"], "examples": ["2026-03-31", "31.03.2026"]}
+ITEM_KIND = {"type": "string", "enum": ["goods", "service", "work"]}
+VAT_CODE = {"type": "string", "examples": ["22", "10", "0", "none"],
+            "description": "A VAT rate code: 22 (from 2026), 20 (until 2025), 10, 7, 5, 0, "
+                           "none (без НДС)"}
+ATTRIBUTE_DEF = obj(
+    {"code": TEXT, "label": TEXT,
+     "type": {"type": "string", "enum": ["text", "number", "date", "flag", "choice", "email",
+                                         "phone", "ip_address", "passport"]},
+     "required": BOOL, "choices": {"type": "array", "items": TEXT}},
+    description="One attribute of a set (a contract type's, a service kind's conditions "
+                "or card).")
+ATTRIBUTE_DEF_INPUT = request_obj(
+    {"code": TEXT, "label": TEXT, "type": TEXT, "required": BOOL,
+     "choices": {"type": "array", "items": TEXT}}, ("code", "label"))
+ATTRIBUTE_VALUES = {"type": "object",
+                    "additionalProperties": {"type": ["string", "boolean", "null"]},
+                    "description": "Values by attribute code (dates ISO, numbers as "
+                                   "strings); a bad one is named attributes.<code>"}
+PLAIN_ITEM = {"type": "object", "required": ["type"],
+              "properties": {"type": {"type": "string"}},
+              "description": "A guard or an on-enter action: its type and parameters "
+                             "(docs/api.md, \"State sets\")"}
+STATE_DEF = obj(
+    {"code": TEXT, "name": TEXT, "order": {"type": "integer"}, "initial": BOOL,
+     "final": BOOL, "colour": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+     "norm_hours": {"type": ["integer", "null"], "minimum": 1},
+     "on_enter": {"type": "array", "items": PLAIN_ITEM}})
+TRANSITION_DEF = obj(
+    {"from_state": TEXT, "to_state": TEXT, "name": TEXT,
+     "roles": {"type": "array", "items": {"type": "string", "enum": _values(Role)}},
+     "guards": {"type": "array", "items": PLAIN_ITEM}, "automatic": BOOL,
+     "reason_required": BOOL})
+STATE_SET_INPUT = {
+    "name": {"type": "string", "maxLength": 100},
+    "states": {"type": "array", "items": {"type": "object"}, "maxItems": 50,
+               "description": "As GET shows them; a state objects are in cannot go"},
+    "transitions": {"type": "array", "items": {"type": "object"}, "maxItems": 200},
+}
+LINE = obj(
+    {"name": TEXT, "quantity": QUANTITY, "price": MONEY, "unit": TEXT, "vat_rate": VAT_CODE,
+     "discount": MONEY, "item_id": ID_OR_NULL},
+    description="A line of an invoice (INV-1).")
+LINE_INPUT = request_obj(
+    {"item_id": {**ID_OR_NULL, "description": "An item of the nomenclature: its name, "
+                                              "unit and VAT rate, and — unless price is "
+                                              "given — its price on the invoice's day"},
+     "name": {"type": "string", "maxLength": 300}, "quantity": QUANTITY_INPUT,
+     "price": MONEY_INPUT, "unit": {"type": "string", "maxLength": 20},
+     "vat_rate": VAT_CODE, "discount": MONEY_INPUT},
+    ("quantity",), "Bad values are named lines[<n>].<field>.")
+REQUEST_KIND = {"type": "string", "enum": ["internal", "counterparty", "invoice"]}
+SETTLEMENT_STATUS = {"type": "string", "enum": ["none", "paid", "debt", "prepaid"]}
+OWNER_KIND = {"type": "string", "enum": ["counterparty", "contract", "invoice", "request"]}
+
+
+def _page_of(name: str, size: int, description: str) -> dict[str, Any]:
+    return obj({"items": {"type": "array", "items": ref(name), "maxItems": size},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "const": size},
+                "total": {"type": "integer", "minimum": 0}}, description=description)
+
+
+SALES_SCHEMAS: dict[str, Any] = {
+    "ItemGroup": obj(
+        {"id": ID, "version": VERSION, "name": TEXT, "parent_id": ID_OR_NULL,
+         "depth": {"type": ["integer", "null"], "minimum": 0}},
+        description="A folder of the nomenclature tree (PRD-3); depth in GET /item-groups."),
+    "ItemGroupList": list_of("ItemGroup"),
+    "Item": obj(
+        {"id": ID, "version": VERSION, "name": TEXT, "item_kind": ITEM_KIND,
+         "group_id": ID_OR_NULL, "unit": TEXT, "vat_rate": VAT_CODE, "article": TEXT,
+         "description": TEXT, "active": BOOL},
+        description="A position of the nomenclature: goods, a service or a work (PRD-3)."),
+    "ItemPage": _page_of("Item", ITEM_PAGE, "One page of items, by name."),
+    "ServiceKind": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT, "item_id": ID_OR_NULL,
+         "template": {"type": "array", "items": obj({"item_id": ID, "quantity": QUANTITY})},
+         "conditions": {"type": "array", "items": ref("AttributeDef")},
+         "card": {"type": "array", "items": ref("AttributeDef")},
+         "attributes": ATTRIBUTE_VALUES, "active": BOOL},
+        description="A type of service (PRD-1, REQ-2): template works and goods, the "
+                    "conditions its requests hold, its card's attributes."),
+    "ServiceKindList": list_of("ServiceKind"),
+    "AttributeDef": ATTRIBUTE_DEF,
+    "PriceType": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT, "vat_included": BOOL},
+        description="A kind of price (PRD-2): retail, wholesale, …"),
+    "PriceTypeList": list_of("PriceType"),
+    "ClientType": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT, "price_type_id": ID},
+        description="A type of client and the price type its invoices use (PRD-2)."),
+    "ClientTypeList": list_of("ClientType"),
+    "Price": obj(
+        {"id": ID, "version": VERSION, "item_id": ID, "price_type_id": ID,
+         "valid_from": DAY, "valid_to": {**DAY_OR_NULL,
+                                         "description": "Exclusive; null: until further "
+                                                        "notice"},
+         "amount": MONEY},
+        description="An item's price of one type over [valid_from, valid_to) (PRD-3)."),
+    "PriceList": list_of("Price"),
+    "ContractType": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT,
+         "number_pattern": {"type": "string", "examples": ["{year}-{seq:05d}"]},
+         "attributes": {"type": "array", "items": ref("AttributeDef")}, "active": BOOL},
+        description="A type of contract with its attribute set and number pattern (CON-1)."),
+    "ContractTypeList": list_of("ContractType"),
+    "StateDef": STATE_DEF,
+    "TransitionDef": TRANSITION_DEF,
+    "StateSet": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT,
+         "states": {"type": "array", "items": ref("StateDef")},
+         "transitions": {"type": "array", "items": ref("TransitionDef")}},
+        description="A set of states (REQ-4, INV-2) as the JSON of workflow.definition."),
+    "StateSetList": list_of("StateSet"),
+    "Contract": obj(
+        {"id": ID, "version": VERSION, "counterparty_id": ID, "contract_type_id": ID,
+         "number": TEXT, "title": TEXT, "subject": TEXT, "signed_on": DAY_OR_NULL,
+         "draft": BOOL, "attributes": ATTRIBUTE_VALUES,
+         "document_id": {**ID_OR_NULL, "description": "Its electronic copy"},
+         "created_at": WHEN_OR_NULL, "created_by": ID_OR_NULL},
+        description="A contract with a client (CON-1, CON-2); the number comes from its "
+                    "type's pattern and is never given again."),
+    "ContractList": list_of("Contract"),
+    "ContractSummary": obj(
+        {"contract": ref("Contract"),
+         "contract_type": {"anyOf": [ref("ContractType"), {"type": "null"}]},
+         "requests": {"type": "array", "items": ref("Request")},
+         "invoices": {"type": "array", "items": ref("Invoice")},
+         "payments": {"type": "array", "items": ref("Payment")},
+         "acts": {"type": "array", "items": ref("Act")},
+         "invoiced": MONEY, "paid": MONEY, "acted": MONEY},
+        description="What a contract carries (CON-3, CON-4): invoiced counts invoices "
+                    "neither draft nor cancelled; paid counts received payments."),
+    "Request": obj(
+        {"id": ID, "version": VERSION, "request_kind": REQUEST_KIND, "title": TEXT,
+         "subject": TEXT, "author_id": ID, "assignee_id": ID, "state": TEXT,
+         "state_entered_at": WHEN_OR_NULL, "service_kind_id": ID_OR_NULL,
+         "conditions": ATTRIBUTE_VALUES, "counterparty_id": ID_OR_NULL,
+         "contract_id": ID_OR_NULL, "invoice_id": ID_OR_NULL, "description": TEXT,
+         "due_on": DAY_OR_NULL, "created_at": WHEN_OR_NULL},
+        description="A request (REQ-1…REQ-4): internal, for a client (in a contract) or "
+                    "by an invoice."),
+    "RequestPage": _page_of("Request", REQUEST_PAGE, "One page of requests, newest first."),
+    "Line": LINE,
+    "Invoice": obj(
+        {"id": ID, "version": VERSION, "number": TEXT, "title": TEXT, "issued_on": DAY,
+         "counterparty_id": ID, "author_id": ID, "contract_id": ID_OR_NULL,
+         "price_type_id": ID_OR_NULL, "vat_included": BOOL,
+         "lines": {"type": "array", "items": ref("Line")},
+         "total": MONEY, "vat": MONEY, "paid": MONEY,
+         "debt": {**MONEY, "description": "total − paid"}, "state": TEXT,
+         "state_entered_at": WHEN_OR_NULL,
+         "requisites": {"type": "object", "additionalProperties": TEXT,
+                        "description": "The client's requisites as of the invoice"},
+         "contact_id": ID_OR_NULL, "contact_name": TEXT, "due_on": DAY_OR_NULL,
+         "note": TEXT, "created_at": WHEN_OR_NULL},
+        description="An invoice to a client (INV-1…INV-4)."),
+    "InvoicePage": _page_of("Invoice", INVOICE_PAGE,
+                            "One page of a client's invoices, newest first."),
+    "Printable": obj(
+        {"invoice": ref("Invoice"), "company_name": TEXT,
+         "company": {"type": "object", "additionalProperties": TEXT},
+         "state_name": TEXT,
+         "lines": {"type": "array", "items": obj({"amount": MONEY, "vat": MONEY,
+                                                  "total": MONEY, "net": MONEY})},
+         "amount": MONEY, "vat": MONEY, "total": MONEY, "net": MONEY,
+         "without_vat": BOOL,
+         "by_rate": {"type": "array", "items": obj({"rate": VAT_CODE, "name": TEXT,
+                                                    "amount": MONEY, "vat": MONEY})}},
+        description="What the printable invoice («Счёт на оплату») shows: the counted "
+                    "lines (in the order of the invoice's lines) and the totals."),
+    "Options": obj(
+        {"state_set_id": ID, "states": {"type": "array", "items": obj(
+            {"code": TEXT, "name": TEXT, "order": {"type": "integer"}, "initial": BOOL,
+             "final": BOOL, "colour": TEXT, "norm_hours": {"type": ["integer", "null"]}})},
+         "options": {"type": "array", "items": obj(
+             {"to_state": TEXT, "name": TEXT, "target_name": TEXT, "reason_required": BOOL,
+              "permitted": {"type": "boolean",
+                            "description": "Your roles allow this transition"},
+              "open": {"type": "boolean", "description": "Permitted and every guard met"},
+              "blockers": {"type": "array", "items": obj({"field": TEXT,
+                                                          "message": TEXT})}})}},
+        description="The object's states and the manual transitions offered to you (none "
+                    "when you may only look)."),
+    "Payment": obj(
+        {"id": ID, "version": VERSION, "invoice_id": ID, "counterparty_id": ID,
+         "contract_id": ID_OR_NULL, "amount": MONEY, "paid_on": DAY,
+         "planned": {"type": "boolean", "description": "A planned payment (a state's "
+                                                      "on-enter action), not counted"},
+         "reference": TEXT, "note": TEXT, "created_at": WHEN_OR_NULL,
+         "created_by": ID_OR_NULL},
+        description="A payment against an invoice (CON-4), possibly partial."),
+    "PaymentList": list_of("Payment"),
+    "Act": obj(
+        {"id": ID, "version": VERSION, "number": TEXT, "counterparty_id": ID,
+         "act_on": DAY, "amount": MONEY, "contract_id": ID_OR_NULL,
+         "invoice_id": ID_OR_NULL, "note": TEXT, "created_at": WHEN_OR_NULL,
+         "created_by": ID_OR_NULL},
+        description="An act of completed work (CON-4)."),
+    "ActList": list_of("Act"),
+    "Settlement": obj(
+        {"counterparty_id": ID, "invoiced": MONEY, "paid": MONEY,
+         "balance": {**MONEY, "description": "Positive: the client owes; negative: paid "
+                                             "in advance"},
+         "status": SETTLEMENT_STATUS},
+        description="The client's settlement (CP-13, CON-4)."),
+    "Document": obj(
+        {"id": ID, "version": VERSION, "owner_kind": OWNER_KIND, "owner_id": ID,
+         "counterparty_id": ID_OR_NULL, "filename": TEXT, "content_type": TEXT,
+         "size": {"type": "integer", "minimum": 1}, "note": TEXT,
+         "uploaded_at": WHEN_OR_NULL, "uploaded_by": ID_OR_NULL},
+        description="A file attached to a client, contract, invoice or request (DOC-1)."),
+    "DocumentList": list_of("Document"),
+    # request bodies
+    "ItemGroupCreate": request_obj({"name": {"type": "string", "maxLength": 255},
+                                    "parent_id": ID_OR_NULL}, ("name",)),
+    "ItemGroupUpdate": request_obj({"version": VERSION,
+                                    "name": {"type": "string", "maxLength": 255},
+                                    "parent_id": ID_OR_NULL}, ("version",)),
+    "ItemCreate": request_obj(
+        {"name": {"type": "string", "maxLength": 300}, "item_kind": ITEM_KIND,
+         "group_id": ID_OR_NULL, "unit": {"type": "string", "maxLength": 20},
+         "vat_rate": VAT_CODE, "article": {"type": "string", "maxLength": 50},
+         "description": {"type": "string", "maxLength": 2000}, "active": BOOL},
+        ("name",)),
+    "ItemUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 300},
+         "item_kind": ITEM_KIND, "group_id": ID_OR_NULL,
+         "unit": {"type": "string", "maxLength": 20}, "vat_rate": VAT_CODE,
+         "article": {"type": "string", "maxLength": 50},
+         "description": {"type": "string", "maxLength": 2000}, "active": BOOL},
+        ("version",)),
+    "PriceSet": request_obj(
+        {"item_id": ID, "price_type_id": ID, "valid_from": DAY_INPUT,
+         "valid_to": DAY_INPUT_OR_NULL, "amount": MONEY_INPUT},
+        ("item_id", "price_type_id", "valid_from", "amount"),
+        "A price change: from valid_from (to valid_to, exclusive). It closes an "
+        "open-ended earlier price of the item and type; any other overlap is 422 on "
+        "valid_from."),
+    "PriceUpdate": request_obj(
+        {"version": VERSION, "valid_from": DAY_INPUT, "valid_to": DAY_INPUT_OR_NULL,
+         "amount": MONEY_INPUT}, ("version",)),
+    "ServiceKindCreate": request_obj(
+        {"code": {"type": "string", "maxLength": 81}, "name": TEXT, "item_id": ID_OR_NULL,
+         "template": {"type": "array", "items": request_obj(
+             {"item_id": ID, "quantity": QUANTITY_INPUT}, ("item_id",))},
+         "conditions": {"type": "array", "items": ATTRIBUTE_DEF_INPUT},
+         "card": {"type": "array", "items": ATTRIBUTE_DEF_INPUT},
+         "attributes": {"type": "object"}, "active": BOOL},
+        ("code", "name")),
+    "ServiceKindUpdate": request_obj(
+        {"version": VERSION, "name": TEXT, "item_id": ID_OR_NULL,
+         "template": {"type": "array", "items": {"type": "object"}},
+         "conditions": {"type": "array", "items": ATTRIBUTE_DEF_INPUT},
+         "card": {"type": "array", "items": ATTRIBUTE_DEF_INPUT},
+         "attributes": {"type": "object"}, "active": BOOL},
+        ("version",)),
+    "PriceTypeCreate": request_obj({"code": TEXT, "name": {"type": "string", "maxLength": 100},
+                                    "vat_included": BOOL}, ("code", "name")),
+    "PriceTypeUpdate": request_obj({"version": VERSION,
+                                    "name": {"type": "string", "maxLength": 100},
+                                    "vat_included": BOOL}, ("version",)),
+    "ClientTypeCreate": request_obj({"code": TEXT, "name": {"type": "string", "maxLength": 100},
+                                     "price_type_id": ID}, ("code", "name", "price_type_id")),
+    "ClientTypeUpdate": request_obj({"version": VERSION,
+                                     "name": {"type": "string", "maxLength": 100},
+                                     "price_type_id": ID}, ("version",)),
+    "ContractTypeCreate": request_obj(
+        {"code": TEXT, "name": {"type": "string", "maxLength": 100},
+         "number_pattern": {"type": "string", "maxLength": 60,
+                            "description": "Must hold {seq} (e.g. {seq:05d}); may hold "
+                                           "{year}, {month}, {type}. Default "
+                                           "{year}-{seq:05d}"},
+         "attributes": {"type": "array", "items": ATTRIBUTE_DEF_INPUT}, "active": BOOL},
+        ("code", "name")),
+    "ContractTypeUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 100},
+         "number_pattern": {"type": "string", "maxLength": 60},
+         "attributes": {"type": "array", "items": ATTRIBUTE_DEF_INPUT}, "active": BOOL},
+        ("version",)),
+    "StateSetCreate": request_obj(
+        {"code": {"type": "string", "examples": ["request", "deal:long_sale"]},
+         **STATE_SET_INPUT}, ("code", "name", "states", "transitions"),
+        "Every malformed or unsound part is named at once (states[2].colour, …)."),
+    "StateSetUpdate": request_obj({"version": VERSION, **STATE_SET_INPUT}, ("version",),
+                                  "The code never changes; only what is sent changes."),
+    "ContractCreate": request_obj(
+        {"contract_type_id": ID, "subject": {"type": "string", "maxLength": 500},
+         "signed_on": DAY_INPUT_OR_NULL,
+         "draft": {"type": "boolean", "description": "Default: true unless signed_on"},
+         "attributes": {"type": "object", "description": "Values of the type's attributes"}},
+        ("contract_type_id",)),
+    "ContractUpdate": request_obj(
+        {"version": VERSION, "subject": {"type": "string", "maxLength": 500},
+         "signed_on": DAY_INPUT_OR_NULL, "draft": BOOL, "attributes": {"type": "object"},
+         "document_id": {**ID_OR_NULL, "description": "A document of this contract: its "
+                                                      "electronic copy"}},
+        ("version",)),
+    "RequestCreate": request_obj(
+        {"subject": {"type": "string", "maxLength": 300},
+         "counterparty_id": ID_OR_NULL, "contract_id": ID_OR_NULL, "invoice_id": ID_OR_NULL,
+         "assignee_id": {**ID_OR_NULL, "description": "Default: you"},
+         "service_kind_id": ID_OR_NULL,
+         "conditions": {"type": "object", "description": "Values of the service kind's "
+                                                         "conditions"},
+         "description": {"type": "string", "maxLength": 5000}, "due_on": DAY_INPUT_OR_NULL},
+        ("subject",),
+        "In a contract, for a client, by an invoice, or internal when none is given."),
+    "RequestUpdate": request_obj(
+        {"version": VERSION, "subject": {"type": "string", "maxLength": 300},
+         "contract_id": ID_OR_NULL, "assignee_id": ID, "service_kind_id": ID_OR_NULL,
+         "conditions": {"type": "object"},
+         "description": {"type": "string", "maxLength": 5000}, "due_on": DAY_INPUT_OR_NULL},
+        ("version",)),
+    "Transition": request_obj(
+        {"to_state": TEXT, "reason": {"type": "string", "maxLength": 4000},
+         "version": VERSION},
+        ("to_state", "version"),
+        "A manual change of state; the engine checks who may and the guards (422 names "
+        "to_state or the unmet field; reason when the transition needs one)."),
+    "InvoiceCreate": request_obj(
+        {"counterparty_id": ID, "issued_on": DAY_INPUT_OR_NULL, "contract_id": ID_OR_NULL,
+         "price_type_id": {**ID_OR_NULL, "description": "Default: the client type's"},
+         "vat_included": BOOL, "lines": {"type": "array", "items": ref("LineInput"),
+                                         "maxItems": 500},
+         "contact_id": ID_OR_NULL, "contact_name": TEXT, "due_on": DAY_INPUT_OR_NULL,
+         "note": {"type": "string", "maxLength": 2000},
+         "manager_id": {**ID_OR_NULL, "description": "The invoice manager (INV-3); "
+                                                     "default: you"}},
+        ("counterparty_id",)),
+    "InvoiceUpdate": request_obj(
+        {"version": VERSION, "issued_on": DAY_INPUT, "contract_id": ID_OR_NULL,
+         "vat_included": BOOL, "lines": {"type": "array", "items": ref("LineInput")},
+         "contact_id": ID_OR_NULL, "contact_name": TEXT, "due_on": DAY_INPUT_OR_NULL,
+         "note": {"type": "string", "maxLength": 2000}, "manager_id": ID},
+        ("version",), "Lines, date, contract and contact change only in a draft (409)."),
+    "LineInput": LINE_INPUT,
+    "PaymentCreate": request_obj(
+        {"amount": MONEY_INPUT, "paid_on": DAY_INPUT_OR_NULL,
+         "reference": {"type": "string", "maxLength": 100},
+         "note": {"type": "string", "maxLength": 2000}},
+        ("amount",), "Against an issued invoice (409 for a draft or a closed one)."),
+    "ActCreate": request_obj(
+        {"invoice_id": ID_OR_NULL, "contract_id": ID_OR_NULL,
+         "amount": {**MONEY_INPUT, "description": "Default: the invoice's total"},
+         "act_on": DAY_INPUT_OR_NULL, "note": {"type": "string", "maxLength": 2000}}),
+    "DocumentUpload": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "contentMediaType":
+                                "application/octet-stream",
+                                "description": "PDF, images, Word/Excel/OpenDocument, RTF, "
+                                               "text or CSV; told by its content"},
+                       "note": {"type": "string", "maxLength": 500}}},
+}
+SCHEMAS.update(SALES_SCHEMAS)
+
+GROUP_ID = _path_param("group_id", "Item group id")
+ITEM_ID = _path_param("item_id", "Item id")
+PRICE_ID = _path_param("price_id", "Price id")
+KIND_ID = _path_param("kind_id", "Service kind id")
+PRICE_TYPE_ID = _path_param("type_id", "Price type id")
+CLIENT_TYPE_ID = _path_param("type_id", "Client type id")
+CONTRACT_TYPE_ID = _path_param("type_id", "Contract type id")
+SET_ID = _path_param("set_id", "State set id")
+CONTRACT_ID = _path_param("contract_id", "Contract id")
+REQUEST_ID = _path_param("request_id", "Request id")
+INVOICE_ID = _path_param("invoice_id", "Invoice id")
+PAYMENT_ID = _path_param("payment_id", "Payment id")
+DOCUMENT_ID = _path_param("document_id", "Document id")
+PAGE_OF_20 = _query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                    "Page number, 20 a page (default 1)")
+INCLUDE_INACTIVE = _query("include_inactive", BOOL, "Closed ones too")
+VERSION_ARG = _query("version", VERSION, "The version you read (409 when stale)",
+                     required=True)
+BOOKS = "Everyone signed in reads it; the Director and Administrators change it."
+CLIENT_WORK_RIGHTS = ("Rights: the client's catalog curators and client managers, the "
+                      "Director; everyone who sees the client sees its documents.")
+#: The media types a document is served with (told from its content on upload).
+DOCUMENT_TYPES = tuple(sorted(
+    {kind for _magic, kind, _suffix in SIGNATURES} | set(ZIP_TYPES.values())
+    | {"text/plain", "text/csv"}))
+
+
+def _book(op_id: str, summary: str, schema: str, body: str | None = None,
+          params: tuple = (), ok: str = "200", errors: tuple[str, ...] = ()
+          ) -> dict[str, Any]:
+    return op(op_id, "products", summary, ok=ok, schema=schema, body=body, params=params,
+              errors=errors, description=BOOKS)
+
+
+def _upload_op(kind: str, owner: dict[str, Any]) -> dict[str, Any]:
+    upload = op(f"upload_{kind}_document", "documents", f"Attach a file to a {kind} "
+                                                        "(DOC-1)",
+                ok="201", schema="Document", params=(owner,), errors=("413",),
+                description="multipart/form-data: the field file (at most 20 MB; the API "
+                            "takes bodies up to 16 MiB) and optionally note. "
+                            + CLIENT_WORK_RIGHTS)
+    upload["responses"]["422"] = {"$ref": "#/components/responses/Invalid"}
+    upload["responses"]["400"] = {"$ref": "#/components/responses/BadRequest"}
+    upload["requestBody"] = {"required": True, "content": {
+        "multipart/form-data": {"schema": ref("DocumentUpload")}}}
+    return upload
+
+
+def _sales_paths() -> dict[str, Any]:
+    content = op("document_content", "documents", "Download a document's file",
+                 params=(DOCUMENT_ID,),
+                 description="Only for those who may see its owner. The file is sent as "
+                             "an attachment with its own type.")
+    content["responses"]["200"]["content"] = {kind: {"schema": BINARY}
+                                              for kind in DOCUMENT_TYPES}
+    paths: dict[str, Any] = {
+        "/item-groups": {
+            "get": _book("item_groups", "The nomenclature tree (PRD-3)", "ItemGroupList"),
+            "post": _book("create_item_group", "Add a group", "ItemGroup", "ItemGroupCreate",
+                          ok="201", errors=("404",)),
+        },
+        "/item-groups/{group_id}": {
+            "patch": _book("update_item_group", "Rename or move a group", "ItemGroup",
+                           "ItemGroupUpdate", params=(GROUP_ID,), errors=CHANGE),
+            "delete": op("delete_item_group", "products", "Delete an empty group",
+                         ok="204", params=(GROUP_ID,), errors=CHANGE,
+                         description="409 while it holds groups or items."),
+        },
+        "/items": {
+            "get": op("items", "products", "Items, by name (PRD-3)", schema="ItemPage",
+                      params=(_query("group_id", ID, "Of this group"),
+                              _query("q", {"type": "string", "maxLength": 100},
+                                     "Part of the name"),
+                              PAGE_OF_20, INCLUDE_INACTIVE)),
+            "post": _book("create_item", "Add an item", "Item", "ItemCreate", ok="201"),
+        },
+        "/items/{item_id}": {
+            "get": op("item", "products", "One item", schema="Item", params=(ITEM_ID,)),
+            "patch": _book("update_item", "Change an item", "Item", "ItemUpdate",
+                           params=(ITEM_ID,), errors=CHANGE),
+        },
+        "/items/{item_id}/prices": {"get": op(
+            "item_prices", "products", "An item's prices by type and date (PRD-3)",
+            schema="PriceList", params=(ITEM_ID,))},
+        "/items/{item_id}/price": {"get": op(
+            "item_price", "products", "The item's price of a type on a day (PRD-3)",
+            schema="Price", params=(
+                ITEM_ID, _query("price_type_id", ID, "The price type", required=True),
+                _query("day", DAY_INPUT, "The day", required=True)),
+            description="404 when no price of the type is in force that day.")},
+        "/prices": {"post": op(
+            "set_price", "products", "Set a price from a day (PRD-3)", ok="201",
+            schema="Price", body="PriceSet",
+            description="The Director, Administrators and Sales management.")},
+        "/prices/{price_id}": {
+            "patch": op("update_price", "products", "Correct a price", schema="Price",
+                        params=(PRICE_ID,), body="PriceUpdate", errors=CHANGE),
+            "delete": op("delete_price", "products", "Delete a price", ok="204",
+                         params=(PRICE_ID, VERSION_ARG), errors=CHANGE),
+        },
+        "/service-kinds": {
+            "get": _book("service_kinds", "Service kinds (PRD-1)", "ServiceKindList",
+                         params=(INCLUDE_INACTIVE,)),
+            "post": _book("create_service_kind", "Add a service kind", "ServiceKind",
+                          "ServiceKindCreate", ok="201"),
+        },
+        "/service-kinds/{kind_id}": {
+            "get": op("service_kind", "products", "One service kind", schema="ServiceKind",
+                      params=(KIND_ID,)),
+            "patch": _book("update_service_kind", "Change a service kind", "ServiceKind",
+                           "ServiceKindUpdate", params=(KIND_ID,), errors=CHANGE),
+        },
+        "/price-types": {
+            "get": _book("price_types", "Price types (PRD-2)", "PriceTypeList"),
+            "post": _book("create_price_type", "Add a price type", "PriceType",
+                          "PriceTypeCreate", ok="201"),
+        },
+        "/price-types/{type_id}": {"patch": _book(
+            "update_price_type", "Change a price type", "PriceType", "PriceTypeUpdate",
+            params=(PRICE_TYPE_ID,), errors=CHANGE)},
+        "/client-types": {
+            "get": _book("client_types", "Client types (PRD-2)", "ClientTypeList"),
+            "post": _book("create_client_type", "Add a client type", "ClientType",
+                          "ClientTypeCreate", ok="201"),
+        },
+        "/client-types/{type_id}": {"patch": _book(
+            "update_client_type", "Change a client type", "ClientType", "ClientTypeUpdate",
+            params=(CLIENT_TYPE_ID,), errors=CHANGE)},
+        "/contract-types": {
+            "get": _book("contract_types", "Contract types (CON-1)", "ContractTypeList",
+                         params=(INCLUDE_INACTIVE,)),
+            "post": _book("create_contract_type", "Add a contract type", "ContractType",
+                          "ContractTypeCreate", ok="201"),
+        },
+        "/contract-types/{type_id}": {"patch": _book(
+            "update_contract_type", "Change a contract type", "ContractType",
+            "ContractTypeUpdate", params=(CONTRACT_TYPE_ID,), errors=CHANGE)},
+        "/state-sets": {
+            "get": op("state_sets", "state sets", "State sets (REQ-4, INV-2)",
+                      schema="StateSetList", description=BOOKS),
+            "post": op("create_state_set", "state sets", "Add a state set", ok="201",
+                       schema="StateSet", body="StateSetCreate", description=BOOKS),
+        },
+        "/state-sets/{set_id}": {
+            "get": op("state_set", "state sets", "One state set", schema="StateSet",
+                      params=(SET_ID,)),
+            "patch": op("update_state_set", "state sets", "Change a state set",
+                        schema="StateSet", params=(SET_ID,), body="StateSetUpdate",
+                        errors=CHANGE, description=BOOKS + " A state objects are in "
+                                                           "cannot be removed (422)."),
+        },
+        "/counterparties/{counterparty_id}/contracts": {
+            "get": op("counterparty_contracts", "contracts", "A client's contracts, newest "
+                                                             "first (CON-2)",
+                      schema="ContractList", params=(COUNTERPARTY_ID,)),
+            "post": op("register_contract", "contracts", "Register a contract (CON-2)",
+                       ok="201", schema="Contract", params=(COUNTERPARTY_ID,),
+                       body="ContractCreate", errors=CHANGE,
+                       description=CLIENT_WORK_RIGHTS),
+        },
+        "/contracts/{contract_id}": {
+            "get": op("contract", "contracts", "One contract", schema="Contract",
+                      params=(CONTRACT_ID,)),
+            "patch": op("update_contract", "contracts", "Change a contract",
+                        schema="Contract", params=(CONTRACT_ID,), body="ContractUpdate",
+                        errors=CHANGE, description=CLIENT_WORK_RIGHTS),
+            "delete": op("delete_contract", "contracts", "Delete a draft contract",
+                         ok="204", params=(CONTRACT_ID, VERSION_ARG), errors=CHANGE,
+                         description="409 unless it is a draft with nothing under it "
+                                     "(details: requests, invoices, acts, documents)."),
+        },
+        "/contracts/{contract_id}/summary": {"get": op(
+            "contract_summary", "contracts", "What a contract carries (CON-3, CON-4)",
+            schema="ContractSummary", params=(CONTRACT_ID,))},
+        "/contracts/{contract_id}/requests": {"get": op(
+            "contract_requests", "requests", "A contract's requests (REQ-3)",
+            schema="RequestPage", params=(CONTRACT_ID, PAGE_OF_20))},
+        "/requests": {"post": op(
+            "create_request", "requests", "Register a request (REQ-1)", ok="201",
+            schema="Request", body="RequestCreate", errors=CHANGE,
+            description="The assignee gets a system message. " + CLIENT_WORK_RIGHTS)},
+        "/requests/{request_id}": {
+            "get": op("sales_request", "requests", "One request", schema="Request",
+                      params=(REQUEST_ID,),
+                      description="An internal request: its author, assignee, their "
+                                  "department heads and the Director only."),
+            "patch": op("update_request", "requests", "Change or reassign a request",
+                        schema="Request", params=(REQUEST_ID,), body="RequestUpdate",
+                        errors=CHANGE),
+        },
+        "/requests/{request_id}/transitions": {"post": op(
+            "move_request", "requests", "Change a request's state (REQ-4)",
+            schema="Request", params=(REQUEST_ID,), body="Transition", errors=CHANGE)},
+        "/requests/{request_id}/options": {"get": op(
+            "request_options", "requests", "The changes of state offered to you",
+            schema="Options", params=(REQUEST_ID,))},
+        "/counterparties/{counterparty_id}/requests": {"get": op(
+            "counterparty_requests", "requests", "A client's requests",
+            schema="RequestPage", params=(COUNTERPARTY_ID, PAGE_OF_20))},
+        "/me/requests": {"get": op(
+            "my_requests", "requests", "The requests assigned to you",
+            schema="RequestPage", params=(PAGE_OF_20, _query("open_only", BOOL,
+                                                             "Not in a final state")))},
+        "/employees/{employee_id}/requests": {"get": op(
+            "employee_requests", "requests", "The requests assigned to an employee",
+            schema="RequestPage", params=(EMPLOYEE_ID, PAGE_OF_20,
+                                          _query("open_only", BOOL, "Not in a final state")),
+            description="For those who may see the employee's tasks (their heads).")},
+        "/invoices": {"post": op(
+            "create_invoice", "invoices", "Make an invoice (INV-1)", ok="201",
+            schema="Invoice", body="InvoiceCreate", errors=("404", "409"),
+            description="Lines naming an item are priced from the price list of the "
+                        "client type on the invoice's day unless a price is given. "
+                        + CLIENT_WORK_RIGHTS)},
+        "/invoices/{invoice_id}": {
+            "get": op("invoice", "invoices", "One invoice", schema="Invoice",
+                      params=(INVOICE_ID,)),
+            "patch": op("update_invoice", "invoices", "Change an invoice", schema="Invoice",
+                        params=(INVOICE_ID,), body="InvoiceUpdate", errors=CHANGE,
+                        description="Also its invoice manager (INV-3)."),
+            "delete": op("delete_invoice", "invoices", "Delete a draft invoice", ok="204",
+                         params=(INVOICE_ID, VERSION_ARG), errors=CHANGE,
+                         description="409 unless a draft with no payments, acts, requests "
+                                     "or documents; cancel it instead."),
+        },
+        "/invoices/{invoice_id}/transitions": {"post": op(
+            "move_invoice", "invoices", "Change an invoice's state (INV-2)",
+            schema="Invoice", params=(INVOICE_ID,), body="Transition", errors=CHANGE,
+            description="Payments move an issued invoice to partly paid / paid by "
+                        "themselves.")},
+        "/invoices/{invoice_id}/options": {"get": op(
+            "invoice_options", "invoices", "The changes of state offered to you",
+            schema="Options", params=(INVOICE_ID,))},
+        "/invoices/{invoice_id}/printable": {"get": op(
+            "printable_invoice", "invoices", "What the printable invoice shows",
+            schema="Printable", params=(INVOICE_ID,))},
+        "/invoices/{invoice_id}/requests": {"get": op(
+            "invoice_requests", "requests", "The requests made by an invoice",
+            schema="RequestPage", params=(INVOICE_ID, PAGE_OF_20))},
+        "/invoices/{invoice_id}/payments": {
+            "get": op("invoice_payments", "invoices", "An invoice's payments, planned "
+                                                      "ones too",
+                      schema="PaymentList", params=(INVOICE_ID,)),
+            "post": op("register_payment", "invoices", "Register a payment (CON-4)",
+                       ok="201", schema="Payment", params=(INVOICE_ID,),
+                       body="PaymentCreate", errors=CHANGE),
+        },
+        "/payments/{payment_id}": {"delete": op(
+            "delete_payment", "invoices", "Delete a payment registered by mistake",
+            ok="204", params=(PAYMENT_ID, VERSION_ARG), errors=CHANGE,
+            description="409 when its invoice is closed.")},
+        "/counterparties/{counterparty_id}/invoices": {"get": op(
+            "counterparty_invoices", "invoices", "A client's invoices (INV-4)",
+            schema="InvoicePage", params=(
+                COUNTERPARTY_ID, PAGE_OF_20,
+                _query("state", {"type": "string", "maxLength": 40},
+                       "Only in this state (draft, issued, …)")))},
+        "/counterparties/{counterparty_id}/acts": {
+            "get": op("counterparty_acts", "invoices", "A client's acts",
+                      schema="ActList", params=(COUNTERPARTY_ID,)),
+            "post": op("register_act", "invoices", "Register an act of completed work "
+                                                   "(CON-4)",
+                       ok="201", schema="Act", params=(COUNTERPARTY_ID,), body="ActCreate",
+                       errors=CHANGE),
+        },
+        "/counterparties/{counterparty_id}/settlement": {"get": op(
+            "counterparty_settlement", "invoices", "The client's settlement (CP-13)",
+            schema="Settlement", params=(COUNTERPARTY_ID,))},
+        "/documents/{document_id}/content": {"get": content},
+        "/documents/{document_id}": {"delete": op(
+            "delete_document", "documents", "Remove a document", ok="204",
+            params=(DOCUMENT_ID, VERSION_ARG), errors=CHANGE)},
+    }
+    for segment, kind in (("counterparties", "counterparty"), ("contracts", "contract"),
+                          ("invoices", "invoice"), ("requests", "request")):
+        owner = _path_param(f"{kind}_id", f"The {kind}'s id")
+        paths[f"/{segment}/{{{kind}_id}}/documents"] = {
+            "post": _upload_op(kind, owner),
+            "get": op(f"{kind}_documents", "documents", f"A {kind}'s documents",
+                      schema="DocumentList", params=(owner,)),
+        }
+    return paths
+
+
 @cache
 def document() -> dict[str, Any]:
     return {
@@ -1182,8 +1851,9 @@ def document() -> dict[str, Any]:
         "tags": [{"name": n} for n in (
             "meta", "me", "organisation", "employees", "services", "roles", "messages",
             "history", "tokens", "catalogs", "counterparties", "contacts", "tasks",
+            "products", "state sets", "contracts", "requests", "invoices", "documents",
         )],
-        "paths": {**_paths(), **_client_paths(), **_task_paths()},
+        "paths": {**_paths(), **_client_paths(), **_task_paths(), **_sales_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,

@@ -15,8 +15,13 @@ from ecrm_core.counterparties.services import DuplicateCandidate, ListRow, Page
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
+from ecrm_core.products.services import ProductService
+from ecrm_core.sales.contracts import ContractService
+from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
+from ecrm_core.sales.requests import PAGE as REQUEST_PAGE
 from ecrm_core.tasks.model import EscalationRule, Task, TaskType
 from ecrm_core.tasks.services import TaskPage, TimelineItem
+from ecrm_core.workflow.definition import dump_definition
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -32,7 +37,8 @@ def _base(obj) -> dict[str, Any]:
 
 
 def company(obj: Company) -> dict[str, Any]:
-    return {**_base(obj), "name": obj.name}
+    return {**_base(obj), "name": obj.name,
+            "requisites": {k: str(v) for k, v in (obj.requisites or {}).items()}}
 
 
 def employee(obj: Employee) -> dict[str, Any]:
@@ -195,6 +201,7 @@ def counterparty(obj: Counterparty) -> dict[str, Any]:
         "head": obj.head,
         "extra": dict(obj.extra or {}),
         "export_1c": obj.export_1c,
+        "client_type_id": obj.client_type_id,
         "deleted": obj.deleted,
         "deleted_at": iso(obj.deleted_at),
         "created_at": iso(obj.created_at),
@@ -343,3 +350,201 @@ def timeline_item(item: TimelineItem, now: datetime) -> dict[str, Any]:
         "task": task(item.task, now) if item.task is not None else None,
         "entry": history_entry(item.entry) if item.entry is not None else None,
     }
+
+
+# -- goods, services and prices (PRD-1…PRD-3) -------------------------------------------------
+#
+# Money is a string with two decimals ("1234.56"), quantities a string with up to three
+# ("1.5"): exact, never a float.
+
+
+def money(value) -> str | None:
+    """``Money`` -> "1234.56" (None stays None)."""
+    return None if value is None else f"{value.amount:.2f}"
+
+
+def decimal(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def item_group(obj, depth: int | None = None) -> dict[str, Any]:
+    return {**_base(obj), "name": obj.name, "parent_id": obj.parent_id, "depth": depth}
+
+
+def item_groups(entries) -> dict[str, Any]:
+    return {"items": [item_group(g, depth) for depth, g in entries]}
+
+
+def item(obj) -> dict[str, Any]:
+    return {**_base(obj), "name": obj.name, "item_kind": plain(obj.item_kind),
+            "group_id": obj.group_id, "unit": obj.unit, "vat_rate": obj.vat_rate,
+            "article": obj.article, "description": obj.description, "active": obj.active}
+
+
+def item_page(found: tuple[list, int], page_number: int, per_page: int) -> dict[str, Any]:
+    rows, total = found
+    return {"items": [item(o) for o in rows], "page": page_number, "per_page": per_page,
+            "total": total}
+
+
+def service_kind(obj) -> dict[str, Any]:
+    return {**_base(obj), **ProductService.dump_service_kind(obj)}
+
+
+def price_type(obj) -> dict[str, Any]:
+    return {**_base(obj), "code": obj.code, "name": obj.name, "vat_included": obj.vat_included}
+
+
+def client_type(obj) -> dict[str, Any]:
+    return {**_base(obj), "code": obj.code, "name": obj.name,
+            "price_type_id": obj.price_type_id}
+
+
+def price(obj) -> dict[str, Any]:
+    return {**_base(obj), "item_id": obj.item_id, "price_type_id": obj.price_type_id,
+            "valid_from": iso(obj.valid_from), "valid_to": iso(obj.valid_to),
+            "amount": money(obj.amount)}
+
+
+def contract_type(obj) -> dict[str, Any]:
+    return {**_base(obj), **ContractService.dump_type(obj)}
+
+
+def state_set(obj) -> dict[str, Any]:
+    return {**_base(obj), "code": obj.code, "name": obj.name,
+            **dump_definition(obj.states, obj.transitions)}
+
+
+# -- contracts, requests, invoices, payments, acts, documents (CON, REQ, INV, DOC-1) ----------
+
+
+def contract(obj) -> dict[str, Any]:
+    return {**_base(obj), "counterparty_id": obj.counterparty_id,
+            "contract_type_id": obj.contract_type_id, "number": obj.number,
+            "title": obj.title, "subject": obj.subject, "signed_on": iso(obj.signed_on),
+            "draft": obj.draft, "attributes": dict(obj.attributes or {}),
+            "document_id": obj.document_id, "created_at": iso(obj.created_at),
+            "created_by": obj.created_by}
+
+
+def sales_request(obj) -> dict[str, Any]:
+    return {**_base(obj), "request_kind": plain(obj.request_kind), "title": obj.title,
+            "subject": obj.subject, "author_id": obj.author_id,
+            "assignee_id": obj.assignee_id, "state": obj.state,
+            "state_entered_at": iso(obj.state_entered_at),
+            "service_kind_id": obj.service_kind_id,
+            "conditions": dict(obj.conditions or {}), "counterparty_id": obj.counterparty_id,
+            "contract_id": obj.contract_id, "invoice_id": obj.invoice_id,
+            "description": obj.description, "due_on": iso(obj.due_on),
+            "created_at": iso(obj.created_at)}
+
+
+def request_page(found) -> dict[str, Any]:
+    return {"items": [sales_request(r) for r in found.rows], "page": found.page,
+            "per_page": REQUEST_PAGE, "total": found.total}
+
+
+def line(obj) -> dict[str, Any]:
+    return {"name": obj.name, "quantity": decimal(obj.quantity), "price": money(obj.price),
+            "unit": obj.unit, "vat_rate": obj.vat_rate, "discount": money(obj.discount),
+            "item_id": obj.item_id}
+
+
+def invoice(obj) -> dict[str, Any]:
+    return {**_base(obj), "number": obj.number, "title": obj.title,
+            "issued_on": iso(obj.issued_on), "counterparty_id": obj.counterparty_id,
+            "author_id": obj.author_id, "contract_id": obj.contract_id,
+            "price_type_id": obj.price_type_id, "vat_included": obj.vat_included,
+            "lines": [line(x) for x in obj.lines], "total": money(obj.total),
+            "vat": money(obj.vat), "paid": money(obj.paid), "debt": money(obj.debt),
+            "state": obj.state, "state_entered_at": iso(obj.state_entered_at),
+            "requisites": {k: str(v) for k, v in (obj.requisites or {}).items()},
+            "contact_id": obj.contact_id, "contact_name": obj.contact_name,
+            "due_on": iso(obj.due_on), "note": obj.note, "created_at": iso(obj.created_at)}
+
+
+def invoice_page(found) -> dict[str, Any]:
+    return {"items": [invoice(i) for i in found.rows], "page": found.page,
+            "per_page": INVOICE_PAGE, "total": found.total}
+
+
+def payment(obj) -> dict[str, Any]:
+    return {**_base(obj), "invoice_id": obj.invoice_id,
+            "counterparty_id": obj.counterparty_id, "contract_id": obj.contract_id,
+            "amount": money(obj.amount), "paid_on": iso(obj.paid_on), "planned": obj.planned,
+            "reference": obj.reference, "note": obj.note, "created_at": iso(obj.created_at),
+            "created_by": obj.created_by}
+
+
+def act(obj) -> dict[str, Any]:
+    return {**_base(obj), "number": obj.number, "counterparty_id": obj.counterparty_id,
+            "act_on": iso(obj.act_on), "amount": money(obj.amount),
+            "contract_id": obj.contract_id, "invoice_id": obj.invoice_id, "note": obj.note,
+            "created_at": iso(obj.created_at), "created_by": obj.created_by}
+
+
+def settlement(obj) -> dict[str, Any]:
+    return {"counterparty_id": obj.counterparty_id, "invoiced": money(obj.invoiced),
+            "paid": money(obj.paid), "balance": money(obj.balance),
+            "status": plain(obj.status)}
+
+
+def contract_summary(found) -> dict[str, Any]:
+    return {"contract": contract(found.contract),
+            "contract_type": contract_type(found.contract_type)
+            if found.contract_type is not None else None,
+            "requests": [sales_request(r) for r in found.requests],
+            "invoices": [invoice(i) for i in found.invoices],
+            "payments": [payment(p) for p in found.payments],
+            "acts": [act(a) for a in found.acts],
+            "invoiced": money(found.invoiced), "paid": money(found.paid),
+            "acted": money(found.acted)}
+
+
+def _state(s) -> dict[str, Any]:
+    return {"code": s.code, "name": s.name, "order": s.order, "initial": s.initial,
+            "final": s.final, "colour": s.colour, "norm_hours": s.norm_hours}
+
+
+def options(found) -> dict[str, Any]:
+    """The object's state set and the manual changes of state offered to the actor
+    (REQ-4, INV-2): each with whether the actor's roles permit it and the guards not
+    met now (none at all for who may only look)."""
+    state_set, offered = found
+    return {
+        "state_set_id": state_set.id,
+        "states": [_state(s) for s in state_set.ordered()],
+        "options": [{"to_state": o.target.code, "name": o.transition.name,
+                     "target_name": o.target.name,
+                     "reason_required": o.transition.reason_required,
+                     "permitted": o.permitted, "open": o.open,
+                     "blockers": [{"field": b.field, "message": b.message}
+                                  for b in o.blockers]}
+                    for o in offered],
+    }
+
+
+def printable(found) -> dict[str, Any]:
+    """What the printable invoice shows: the invoice, its counted lines and totals, the
+    company's requisites."""
+    totals = found.totals
+    return {
+        "invoice": invoice(found.invoice),
+        "company_name": found.company_name,
+        "company": {k: str(v) for k, v in found.company.items()},
+        "state_name": found.state_name,
+        "lines": [{"amount": money(c.amount), "vat": money(c.vat), "total": money(c.total),
+                   "net": money(c.net)} for c in totals.lines],
+        "amount": money(totals.amount), "vat": money(totals.vat),
+        "total": money(totals.total), "net": money(totals.net),
+        "without_vat": totals.without_vat,
+        "by_rate": [{"rate": v.rate.code, "name": v.rate.name, "amount": money(v.amount),
+                     "vat": money(v.vat)} for v in totals.by_rate],
+    }
+
+
+def document(obj) -> dict[str, Any]:
+    return {**_base(obj), "owner_kind": obj.owner_kind, "owner_id": obj.owner_id,
+            "counterparty_id": obj.counterparty_id, "filename": obj.filename,
+            "content_type": obj.content_type, "size": obj.size, "note": obj.note,
+            "uploaded_at": iso(obj.uploaded_at), "uploaded_by": obj.uploaded_by}

@@ -4,15 +4,18 @@ errors become JSON through ``ecrm_web.errors`` (422 / 403 / 404 / 409)."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, request, url_for
+import io
+
+from flask import current_app, jsonify, make_response, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
 
 from ecrm_core.application import Application
 from ecrm_core.counterparties.model import COUNTERPARTY
 from ecrm_core.kernel import refs
-from ecrm_core.kernel.errors import NotFound
+from ecrm_core.kernel.errors import NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields
 from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.products.services import PAGE as ITEM_PAGE
 from ecrm_web.api import bp, present
 from ecrm_web.api.inputs import (
     BadBody,
@@ -799,4 +802,513 @@ def update_escalation_rule(rule_id: str):
 def delete_escalation_rule(rule_id: str):
     core().tasks.delete_escalation_rule(actor_id(), path_id(rule_id, "rule_id"),
                                         request.args.get("version"))
+    return no_content()
+
+
+# -- goods, services and prices: the reference books (PRD-1…PRD-3) ----------------------------
+#
+# Everyone signed in reads them; the Director and Administrators edit them; prices are set
+# by them and by Sales management. Money is sent and shown as a string ("1 234,56" and
+# "1234.56" are both read; "1234.56" is what comes back).
+
+
+def _include_inactive() -> bool:
+    query = Query()
+    flag = query.flag("include_inactive")
+    query.check()
+    return bool(flag)
+
+
+def _version_arg() -> str:
+    """The ``version`` query parameter a DELETE must name (a stale one is 409)."""
+    require(request.args, "version")
+    return request.args["version"]
+
+
+@bp.get("/item-groups")
+def item_groups():
+    return present.item_groups(core().products.groups(actor_id()))
+
+
+@bp.post("/item-groups")
+def create_item_group():
+    return created(present.item_group(core().products.save_group(actor_id(), json_body())))
+
+
+@bp.patch("/item-groups/<group_id>")
+def update_item_group(group_id: str):
+    ident = path_id(group_id, "group_id")
+    data = json_body()
+    require(data, "version")
+    return present.item_group(core().products.save_group(actor_id(), data, ident))
+
+
+@bp.delete("/item-groups/<group_id>")
+def delete_item_group(group_id: str):
+    core().products.delete_group(actor_id(), path_id(group_id, "group_id"))
+    return no_content()
+
+
+@bp.get("/items")
+def items():
+    query = Query()
+    group_id = query.ident("group_id")
+    text = query.text("q")
+    page = query.number("page", 1, 1, 100_000)
+    include_inactive = query.flag("include_inactive")
+    query.check()
+    found = core().products.items(actor_id(), group_id, text, page,
+                                  include_inactive=bool(include_inactive))
+    return present.item_page(found, page, ITEM_PAGE)
+
+
+@bp.post("/items")
+def create_item():
+    made = core().products.save_item(actor_id(), json_body())
+    return created(present.item(made), "api.item", item_id=made.id)
+
+
+@bp.get("/items/<item_id>")
+def item(item_id: str):
+    return present.item(core().products.item(actor_id(), path_id(item_id, "item_id")))
+
+
+@bp.patch("/items/<item_id>")
+def update_item(item_id: str):
+    ident = path_id(item_id, "item_id")
+    data = json_body()
+    require(data, "version")
+    return present.item(core().products.save_item(actor_id(), data, ident))
+
+
+@bp.get("/items/<item_id>/prices")
+def item_prices(item_id: str):
+    ident = path_id(item_id, "item_id")
+    return present.items(core().products.prices(actor_id(), ident), present.price)
+
+
+@bp.get("/items/<item_id>/price")
+def item_price(item_id: str):
+    """The price in force on a day (PRD-3): ``price_type_id`` and ``day`` required."""
+    ident = path_id(item_id, "item_id")
+    found = core().products.price_on(actor_id(), ident, request.args.get("price_type_id"),
+                                     request.args.get("day"))
+    return present.price(found)
+
+
+@bp.post("/prices")
+def set_price():
+    return created(present.price(core().products.set_price(actor_id(), json_body())))
+
+
+@bp.patch("/prices/<price_id>")
+def update_price(price_id: str):
+    ident = path_id(price_id, "price_id")
+    data = json_body()
+    require(data, "version")
+    return present.price(core().products.set_price(actor_id(), data, ident))
+
+
+@bp.delete("/prices/<price_id>")
+def delete_price(price_id: str):
+    ident = path_id(price_id, "price_id")
+    core().products.delete_price(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.get("/service-kinds")
+def service_kinds():
+    found = core().products.service_kinds(actor_id(), _include_inactive())
+    return present.items(found, present.service_kind)
+
+
+@bp.post("/service-kinds")
+def create_service_kind():
+    made = core().products.save_service_kind(actor_id(), json_body())
+    return created(present.service_kind(made), "api.service_kind", kind_id=made.id)
+
+
+@bp.get("/service-kinds/<kind_id>")
+def service_kind(kind_id: str):
+    ident = path_id(kind_id, "kind_id")
+    return present.service_kind(core().products.service_kind(actor_id(), ident))
+
+
+@bp.patch("/service-kinds/<kind_id>")
+def update_service_kind(kind_id: str):
+    ident = path_id(kind_id, "kind_id")
+    data = json_body()
+    require(data, "version")
+    return present.service_kind(core().products.save_service_kind(actor_id(), data, ident))
+
+
+@bp.get("/price-types")
+def price_types():
+    return present.items(core().products.price_types(actor_id()), present.price_type)
+
+
+@bp.post("/price-types")
+def create_price_type():
+    made = core().products.save_price_type(actor_id(), json_body())
+    return created(present.price_type(made))
+
+
+@bp.patch("/price-types/<type_id>")
+def update_price_type(type_id: str):
+    ident = path_id(type_id, "type_id")
+    data = json_body()
+    require(data, "version")
+    return present.price_type(core().products.save_price_type(actor_id(), data, ident))
+
+
+@bp.get("/client-types")
+def client_types():
+    return present.items(core().products.client_types(actor_id()), present.client_type)
+
+
+@bp.post("/client-types")
+def create_client_type():
+    made = core().products.save_client_type(actor_id(), json_body())
+    return created(present.client_type(made))
+
+
+@bp.patch("/client-types/<type_id>")
+def update_client_type(type_id: str):
+    ident = path_id(type_id, "type_id")
+    data = json_body()
+    require(data, "version")
+    return present.client_type(core().products.save_client_type(actor_id(), data, ident))
+
+
+@bp.get("/contract-types")
+def contract_types():
+    found = core().contracts.types(actor_id(), _include_inactive())
+    return present.items(found, present.contract_type)
+
+
+@bp.post("/contract-types")
+def create_contract_type():
+    return created(present.contract_type(core().contracts.save_type(actor_id(), json_body())))
+
+
+@bp.patch("/contract-types/<type_id>")
+def update_contract_type(type_id: str):
+    ident = path_id(type_id, "type_id")
+    data = json_body()
+    require(data, "version")
+    return present.contract_type(core().contracts.save_type(actor_id(), data, ident))
+
+
+# -- state sets (REQ-4, INV-2): the JSON of workflow.definition ---------------------------------
+
+
+@bp.get("/state-sets")
+def state_sets():
+    return present.items(core().state_sets.state_sets(actor_id()), present.state_set)
+
+
+@bp.get("/state-sets/<set_id>")
+def state_set(set_id: str):
+    ident = path_id(set_id, "set_id")
+    return present.state_set(core().state_sets.state_set(actor_id(), ident))
+
+
+@bp.post("/state-sets")
+def create_state_set():
+    made = core().state_sets.create(actor_id(), json_body())
+    return created(present.state_set(made), "api.state_set", set_id=made.id)
+
+
+@bp.patch("/state-sets/<set_id>")
+def update_state_set(set_id: str):
+    ident = path_id(set_id, "set_id")
+    data = json_body()
+    require(data, "version")
+    return present.state_set(core().state_sets.update(actor_id(), ident, data))
+
+
+# -- contracts (CON-1…CON-4) ----------------------------------------------------------------------
+
+
+@bp.post("/counterparties/<counterparty_id>/contracts")
+def register_contract(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    made = core().contracts.register(actor_id(), ident, json_body())
+    return created(present.contract(made), "api.contract", contract_id=made.id)
+
+
+@bp.get("/counterparties/<counterparty_id>/contracts")
+def counterparty_contracts(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.items(core().contracts.of_counterparty(actor_id(), ident), present.contract)
+
+
+@bp.get("/contracts/<contract_id>")
+def contract(contract_id: str):
+    ident = path_id(contract_id, "contract_id")
+    return present.contract(core().contracts.get(actor_id(), ident))
+
+
+@bp.patch("/contracts/<contract_id>")
+def update_contract(contract_id: str):
+    ident = path_id(contract_id, "contract_id")
+    data = json_body()
+    require(data, "version")
+    return present.contract(core().contracts.update(actor_id(), ident, data))
+
+
+@bp.delete("/contracts/<contract_id>")
+def delete_contract(contract_id: str):
+    ident = path_id(contract_id, "contract_id")
+    core().contracts.delete(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.get("/contracts/<contract_id>/summary")
+def contract_summary(contract_id: str):
+    ident = path_id(contract_id, "contract_id")
+    return present.contract_summary(core().contracts.summary(actor_id(), ident))
+
+
+# -- requests (REQ-1…REQ-4) ---------------------------------------------------------------------
+
+
+def _page() -> int:
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    query.check()
+    return page
+
+
+def _transition() -> tuple[object, str, object]:
+    """(to_state, reason, version) of a POST …/transitions."""
+    data = json_body()
+    require(data, "to_state", "version")
+    return data.get("to_state"), data.get("reason") or "", data.get("version")
+
+
+@bp.post("/requests")
+def create_request():
+    made = core().requests.create(actor_id(), json_body())
+    return created(present.sales_request(made), "api.sales_request", request_id=made.id)
+
+
+@bp.get("/requests/<request_id>")
+def sales_request(request_id: str):
+    ident = path_id(request_id, "request_id")
+    return present.sales_request(core().requests.get(actor_id(), ident))
+
+
+@bp.patch("/requests/<request_id>")
+def update_request(request_id: str):
+    ident = path_id(request_id, "request_id")
+    data = json_body()
+    require(data, "version")
+    return present.sales_request(core().requests.update(actor_id(), ident, data))
+
+
+@bp.post("/requests/<request_id>/transitions")
+def move_request(request_id: str):
+    ident = path_id(request_id, "request_id")
+    to_state, reason, version = _transition()
+    return present.sales_request(core().requests.move(actor_id(), ident, to_state, reason,
+                                                      version))
+
+
+@bp.get("/requests/<request_id>/options")
+def request_options(request_id: str):
+    ident = path_id(request_id, "request_id")
+    return present.options(core().requests.options(actor_id(), ident))
+
+
+@bp.get("/counterparties/<counterparty_id>/requests")
+def counterparty_requests(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.request_page(core().requests.of_counterparty(actor_id(), ident, _page()))
+
+
+@bp.get("/contracts/<contract_id>/requests")
+def contract_requests(contract_id: str):
+    ident = path_id(contract_id, "contract_id")
+    return present.request_page(core().requests.of_contract(actor_id(), ident, _page()))
+
+
+@bp.get("/invoices/<invoice_id>/requests")
+def invoice_requests(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return present.request_page(core().requests.of_invoice(actor_id(), ident, _page()))
+
+
+def _assigned(employee_id: int | None):
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    open_only = query.flag("open_only")
+    query.check()
+    return present.request_page(core().requests.assigned_to(
+        actor_id(), employee_id, page, open_only=bool(open_only)))
+
+
+@bp.get("/me/requests")
+def my_requests():
+    return _assigned(None)
+
+
+@bp.get("/employees/<employee_id>/requests")
+def employee_requests(employee_id: str):
+    return _assigned(path_id(employee_id, "employee_id"))
+
+
+# -- invoices, payments, acts and the settlement (INV-1…INV-4, CON-4, CP-13) ----------------
+
+
+@bp.post("/invoices")
+def create_invoice():
+    made = core().invoices.create(actor_id(), json_body())
+    return created(present.invoice(made), "api.invoice", invoice_id=made.id)
+
+
+@bp.get("/invoices/<invoice_id>")
+def invoice(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return present.invoice(core().invoices.get(actor_id(), ident))
+
+
+@bp.patch("/invoices/<invoice_id>")
+def update_invoice(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    data = json_body()
+    require(data, "version")
+    return present.invoice(core().invoices.update(actor_id(), ident, data))
+
+
+@bp.delete("/invoices/<invoice_id>")
+def delete_invoice(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    core().invoices.delete(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.post("/invoices/<invoice_id>/transitions")
+def move_invoice(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    to_state, reason, version = _transition()
+    return present.invoice(core().invoices.move(actor_id(), ident, to_state, reason, version))
+
+
+@bp.get("/invoices/<invoice_id>/options")
+def invoice_options(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return present.options(core().invoices.options(actor_id(), ident))
+
+
+@bp.get("/invoices/<invoice_id>/printable")
+def printable_invoice(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return present.printable(core().invoices.printable(actor_id(), ident))
+
+
+@bp.get("/counterparties/<counterparty_id>/invoices")
+def counterparty_invoices(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    state = query.text("state", max_len=40)
+    query.check()
+    return present.invoice_page(core().invoices.of_counterparty(actor_id(), ident, page,
+                                                                state))
+
+
+@bp.post("/invoices/<invoice_id>/payments")
+def register_payment(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return created(present.payment(core().invoices.register_payment(actor_id(), ident,
+                                                                    json_body())))
+
+
+@bp.get("/invoices/<invoice_id>/payments")
+def invoice_payments(invoice_id: str):
+    ident = path_id(invoice_id, "invoice_id")
+    return present.items(core().invoices.payments(actor_id(), ident), present.payment)
+
+
+@bp.delete("/payments/<payment_id>")
+def delete_payment(payment_id: str):
+    ident = path_id(payment_id, "payment_id")
+    core().invoices.delete_payment(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.post("/counterparties/<counterparty_id>/acts")
+def register_act(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return created(present.act(core().invoices.register_act(actor_id(), ident, json_body())))
+
+
+@bp.get("/counterparties/<counterparty_id>/acts")
+def counterparty_acts(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.items(core().invoices.acts(actor_id(), ident), present.act)
+
+
+@bp.get("/counterparties/<counterparty_id>/settlement")
+def counterparty_settlement(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.settlement(core().invoices.settlement(actor_id(), ident))
+
+
+# -- documents (DOC-1) -------------------------------------------------------------------------
+#
+# Uploaded as multipart/form-data (the field ``file``, optionally ``note``) to the owner's
+# …/documents; the type is told from the content, not the name.
+
+#: The path segment of each kind of owner -> the kind the core names.
+DOCUMENT_OWNERS = {"counterparties": "counterparty", "contracts": "contract",
+                   "invoices": "invoice", "requests": "request"}
+
+
+def _upload(owner_kind: str, owner_id: str):
+    ident = path_id(owner_id, f"{owner_kind}_id")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed.single(
+            "file", "send the file as the field \"file\" of a multipart/form-data body")
+    made = core().documents.upload(actor_id(), owner_kind, ident, upload.filename,
+                                   upload.read(), request.form.get("note", ""))
+    return created(present.document(made))
+
+
+def _documents(owner_kind: str, owner_id: str):
+    ident = path_id(owner_id, f"{owner_kind}_id")
+    return present.items(core().documents.of_owner(actor_id(), owner_kind, ident),
+                         present.document)
+
+
+def _owner_routes(segment: str, kind: str) -> None:
+    """POST and GET /<segment>/<kind>_id/documents for one kind of owner."""
+    rule = f"/{segment}/<{kind}_id>/documents"
+    bp.add_url_rule(rule, f"upload_{kind}_document",
+                    lambda **ids: _upload(kind, ids[f"{kind}_id"]), methods=["POST"])
+    bp.add_url_rule(rule, f"{kind}_documents",
+                    lambda **ids: _documents(kind, ids[f"{kind}_id"]), methods=["GET"])
+
+
+for _segment, _kind in DOCUMENT_OWNERS.items():
+    _owner_routes(_segment, _kind)
+
+
+@bp.get("/documents/<document_id>/content")
+def document_content(document_id: str):
+    ident = path_id(document_id, "document_id")
+    found = core().documents.download(actor_id(), ident)
+    response = send_file(io.BytesIO(found.data), mimetype=found.document.content_type,
+                         as_attachment=True, download_name=found.document.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.delete("/documents/<document_id>")
+def delete_document(document_id: str):
+    ident = path_id(document_id, "document_id")
+    core().documents.remove(actor_id(), ident, _version_arg())
     return no_content()

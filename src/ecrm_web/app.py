@@ -16,6 +16,7 @@ from pytz import timezone as pytz_timezone
 
 from ecrm_adapters.bootstrap import System, bootstrap
 from ecrm_adapters.settings import Settings
+from ecrm_core.documents.model import MAX_SIZE as DOCUMENT_MAX_SIZE
 from ecrm_web import auth, errors
 
 LANGUAGES = ("ru", "en")
@@ -64,7 +65,9 @@ def create_app(system: System | None = None, config: dict[str, Any] | None = Non
         BABEL_DEFAULT_LOCALE="ru",
         BABEL_DEFAULT_TIMEZONE="Europe/Moscow",
         BABEL_TRANSLATION_DIRECTORIES="translations",
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # The largest document (DOC-1: 20 MB, checked by the core with its own message)
+        # with room for the form around it; imports and photos are smaller.
+        MAX_CONTENT_LENGTH=DOCUMENT_MAX_SIZE + 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})

@@ -561,6 +561,13 @@ def test_documents_upload_list_download_and_remove(world):
     assert upload(manager, f"/contracts/{MISSING}/documents", "скан.pdf", PDF
                   ).status_code == 404
     assert sales_snapshot(org.system) == before
+    # the core's 20 MB: 18 MB goes through the API, 20 MB and a byte gets its message
+    big = _ok(upload(manager, path, "скан.pdf", PDF + b"0" * (18 * 1024 * 1024)), 201)
+    too_big = upload(manager, path, "скан.pdf", PDF + b"0" * (20 * 1024 * 1024))
+    assert too_big.status_code == 422 and "file" in _fields(too_big)
+    assert manager.delete(f"/documents/{big['id']}", query={"version": big["version"]}
+                          ).status_code == 204
+    before = sales_snapshot(org.system)
     made = _ok(upload(manager, path, "Договор № 1.pdf", PDF, note="Подписанный"), 201)
     assert (made["owner_kind"], made["owner_id"], made["counterparty_id"]) == (
         "contract", s.contract.id, clients.x.id)

@@ -712,7 +712,7 @@ RESPONSES.update({
     "Unavailable": {"description": "An outside service (the state register) did not "
                                    "answer; the message says why. Nothing changed.",
                     "content": {JSON: {"schema": ref("Error")}}},
-    "TooLarge": {"description": "The body is larger than the server accepts (16 MiB).",
+    "TooLarge": {"description": "The body is larger than the server accepts (21 MiB: a 20 MB document and its form).",
                  "content": {JSON: {"schema": ref("Error")}}},
 })
 ERRORS.update({"413": "TooLarge", "503": "Unavailable"})
@@ -1585,7 +1585,7 @@ def _upload_op(kind: str, owner: dict[str, Any]) -> dict[str, Any]:
                                                         "(DOC-1)",
                 ok="201", schema="Document", params=(owner,), errors=("413",),
                 description="multipart/form-data: the field file (at most 20 MB; the API "
-                            "takes bodies up to 16 MiB) and optionally note. "
+                            "takes bodies up to 21 MiB) and optionally note. "
                             + CLIENT_WORK_RIGHTS)
     upload["responses"]["422"] = {"$ref": "#/components/responses/Invalid"}
     upload["responses"]["400"] = {"$ref": "#/components/responses/BadRequest"}

@@ -1200,14 +1200,6 @@ def price_json():
 # -- documents (DOC-1) -----------------------------------------------------------------------
 
 
-@bp.url_value_preprocessor
-def _upload_limit(endpoint: str | None, _values: dict | None) -> None:
-    """A document may be up to 20 MB (the core checks it and says so); the app's general
-    limit is smaller. This runs before the CSRF check reads the form."""
-    if endpoint == "ui_sales.upload_document":
-        request.max_content_length = UPLOAD_LIMIT
-
-
 def _owner_page(kind: str, owner_id: int, **extra):
     """The page a document form was posted from, again (with the form's messages)."""
     if kind == COUNTERPARTY:

@@ -228,7 +228,7 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
     mailer = kw.pop("mailer", None) or FakeMailer()
     storage.registry = kw.pop("registry", None) or FakeRegistry()
     storage.files = kw.pop("files", None) or FakeFiles()
-    storage.documents = kw.pop("documents", None) or FakeDocuments()
+    storage.documents = kw.pop("documents", None) or FakeDocuments(clock)
     app = Application.build(
         uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
         clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer,
@@ -322,18 +322,26 @@ class FakeDueTasks:
 
 
 class FakeDocuments:
-    """A content-addressed document store in memory."""
+    """A content-addressed document store in memory (``put_at`` from the test's clock
+    when given one)."""
 
-    def __init__(self):
+    def __init__(self, clock=None):
         self.blobs: dict[str, bytes] = {}
+        self.put_at: dict[str, datetime] = {}
+        self.clock = clock
 
     def put(self, data):
         key = hashlib.sha256(data).hexdigest()
         self.blobs[key] = data
+        self.put_at[key] = self.clock.now() if self.clock else datetime.now(UTC)
         return key
+
+    def keys(self):
+        return list(self.put_at.items())
 
     def get(self, key):
         return self.blobs.get(key)
 
     def delete(self, key):
         self.blobs.pop(key, None)
+        self.put_at.pop(key, None)

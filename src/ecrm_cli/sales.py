@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -406,3 +406,22 @@ def state_sets_import(rt: Runtime, file: str, as_login: str | None) -> None:
 
 
 __all__ = ["invoices", "prices", "render_invoice", "rubles", "state_sets"]
+
+
+# -- ecrm documents -------------------------------------------------------------------------
+
+
+@click.group(cls=EcrmGroup)
+def documents() -> None:
+    """The document store (DOC-1)."""
+
+
+@documents.command("gc")
+@click.option("--grace-hours", type=click.IntRange(0, 24 * 365), default=24,
+              show_default=True, help="keep unused files put less than this long ago")
+@click.pass_obj
+def documents_gc(rt: Runtime, grace_hours: int) -> None:
+    """Remove the stored files no document uses any more: those of removed documents and
+    of uploads that never committed (run it daily, e.g. from cron)."""
+    removed = rt.system().app.documents.collect_garbage(timedelta(hours=grace_hours))
+    click.echo(f"{removed} unused file(s) removed")

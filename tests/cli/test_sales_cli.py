@@ -208,3 +208,27 @@ def test_state_sets_export_and_import(initialised, tmp_path):
     assert "FILE: not JSON" in initialised("state-sets", "import", str(out), code=2).output
     assert "--code: no state set" in initialised("state-sets", "export", str(out), "--code",
                                                  "deal", code=2).output
+
+
+def test_documents_gc_removes_only_unused_files(initialised, shop):
+    """`ecrm documents gc` (DOC-1 clean-up): a file no document uses goes; one in use
+    stays; a fresh one is spared by the grace period."""
+    system = initialised.system()
+    try:
+        app = system.app
+        pdf = b"%PDF-1.4\n% scan\n%%EOF\n"
+        kept = app.documents.upload(shop.director, "counterparty", shop.card.id, "a.pdf",
+                                    pdf)
+        gone = app.documents.upload(shop.director, "invoice", shop.invoice.id, "b.pdf",
+                                    pdf + b" other")
+        app.documents.remove(shop.director, gone.id)
+    finally:
+        system.close()
+    assert "0 unused file(s) removed" in initialised("documents", "gc").stdout
+    assert "1 unused file(s) removed" in initialised("documents", "gc", "--grace-hours",
+                                                     "0").stdout
+    system = initialised.system()
+    try:
+        assert system.app.documents.download(shop.director, kept.id).data == pdf
+    finally:
+        system.close()

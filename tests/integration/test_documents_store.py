@@ -107,3 +107,22 @@ def test_the_system_keeps_uploads_in_the_documents_folder(sqlite_url, tmp_path):
         assert app.documents.download(director, document.id).data == PDF
     finally:
         system.close()
+
+
+def test_the_store_lists_its_keys_and_a_repeated_put_refreshes_one(tmp_path):
+    """What the clean-up (``DocumentService.collect_garbage``) reads: every key and when it
+    was last put; putting content already kept makes it fresh again."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    store = FilesystemDocumentStore(tmp_path / "docs")
+    assert list(store.keys()) == []
+    key = store.put(b"%PDF-1.4 old")
+    path = tmp_path / "docs" / key[:2] / key[2:4] / key
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).timestamp()
+    os.utime(path, (week_ago, week_ago))
+    [(listed, put_at)] = store.keys()
+    assert listed == key and put_at < datetime.now(UTC) - timedelta(days=6)
+    assert store.put(b"%PDF-1.4 old") == key
+    [(_key, put_at)] = store.keys()
+    assert put_at > datetime.now(UTC) - timedelta(minutes=5)

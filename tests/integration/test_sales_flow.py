@@ -104,8 +104,10 @@ def test_a_new_company_on_sqlite_has_the_reference_data(w):
 
 
 def test_documents_land_in_the_store_once_per_content(w):
-    """Two documents of the same content share one stored file; it goes with the last
-    of them (DOC-1 on the filesystem store)."""
+    """Two documents of the same content share one stored file; the clean-up removes it
+    once neither uses it (DOC-1 on the filesystem store)."""
+    from datetime import UTC, datetime
+
     from tests.unit.test_sales import PDF
 
     invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id})
@@ -119,4 +121,9 @@ def test_documents_land_in_the_store_once_per_content(w):
     assert stored.exists()
     assert w.app.documents.download(w.mgr, second.id).data == PDF
     w.app.documents.remove(w.mgr, second.id)
+    assert stored.exists()  # until the clean-up: an upload of it may be under way
+    w.clock.current = datetime.now(UTC)  # the files' times are the real ones
+    assert w.app.documents.collect_garbage() == 0  # put less than a day ago
+    w.clock.advance(days=2)
+    assert w.app.documents.collect_garbage() == 1
     assert not stored.exists()

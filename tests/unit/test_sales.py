@@ -246,3 +246,99 @@ def test_a_partly_paid_invoice_whose_payment_is_removed_can_go_back_to_issued(w)
     assert w.app.invoices.get(w.d, invoice.id).state == "partly_paid"
     assert w.app.invoices.move(w.mgr, invoice.id, "issued").state == "issued"
     assert w.app.invoices.settlement(w.d, w.card.id).status is SettlementStatus.DEBT
+
+
+def test_a_request_cannot_hang_on_another_clients_invoice(w):
+    """Review H2: an invoice of client X with a contract (or the name) of client Y."""
+    catalog = w.app.catalogs.create(w.d, {"name": "Другие"})
+    other = w.app.counterparties.register(w.d, {"catalog_id": catalog.id,
+                                                "type": "legal_entity", "name": "Бета"})
+    w.app.access.grant(w.d, w.other, "client_manager", other.ref)
+    kind = next(t for t in w.app.contracts.types(w.d) if t.code == "services")
+    theirs = w.app.contracts.register(w.other, other.id, {"contract_type_id": kind.id})
+    invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id})
+    before = dict(w.storage.stores["requests"])
+    with pytest.raises(ValidationFailed) as err:
+        w.app.requests.create(w.other, {"invoice_id": invoice.id, "contract_id": theirs.id,
+                                        "counterparty_id": other.id, "subject": "x"})
+    assert set(err.value.errors) == {"invoice_id"}
+    with pytest.raises(ValidationFailed) as err:
+        w.app.requests.create(w.other, {"invoice_id": invoice.id, "contract_id": theirs.id,
+                                        "subject": "x"})
+    assert set(err.value.errors) == {"contract_id"}
+    with pytest.raises(Forbidden):
+        w.app.requests.create(w.other, {"invoice_id": invoice.id, "subject": "x"})
+    assert w.storage.stores["requests"] == before
+
+
+def test_a_mistaken_payment_of_a_paid_invoice_can_be_removed(w):
+    """Review H1: a typo payment that covers the invoice moves it to «Оплачен»; removing
+    it must be possible, and the invoice then goes back by hand."""
+    invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id, "lines": [
+        {"name": "Услуга", "quantity": 1, "price": "100"}]})
+    w.app.invoices.move(w.mgr, invoice.id, "issued")
+    typo = w.app.invoices.register_payment(w.mgr, invoice.id, {"amount": "100000"})
+    assert w.app.invoices.get(w.d, invoice.id).state == "paid"
+    assert w.app.invoices.settlement(w.d, w.card.id).status is SettlementStatus.PREPAID
+    w.app.invoices.delete_payment(w.mgr, typo.id)
+    assert w.app.invoices.settlement(w.d, w.card.id).status is SettlementStatus.DEBT
+    _set, options = w.app.invoices.options(w.mgr, invoice.id)
+    assert {o.target.code for o in options if o.open} == {"issued"}
+    assert w.app.invoices.move(w.mgr, invoice.id, "issued").state == "issued"
+
+
+def test_an_invoice_too_large_for_documents_is_refused_by_the_field(w):
+    """Review H3: every line within bounds, the total past them (VAT on top)."""
+    huge = {"name": "Поставка", "quantity": 1, "price": "999 999 999 999,99"}
+    with pytest.raises(ValidationFailed) as err:
+        w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id, "vat_included": False,
+                                      "lines": [huge]})
+    assert err.value.errors == {"lines": "the invoice's total is too large"}
+    invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id, "lines": [huge]})
+    w.app.invoices.move(w.mgr, invoice.id, "issued")
+    w.app.invoices.register_payment(w.mgr, invoice.id, {"amount": "999 999 999 999"})
+    with pytest.raises(ValidationFailed) as err:
+        w.app.invoices.register_payment(w.mgr, invoice.id, {"amount": "5"})
+    assert err.value.errors == {"amount": "too large"}
+
+
+def test_a_removed_documents_file_goes_only_when_nothing_uses_it(w):
+    """Review M1: remove() leaves the file; the clean-up removes unused files after a
+    grace period, sparing content another document (or a fresh upload) uses."""
+    first = w.app.documents.upload(w.mgr, "counterparty", w.card.id, "a.pdf", PDF)
+    second = w.app.documents.upload(w.mgr, "counterparty", w.card.id, "b.pdf", PDF)
+    w.app.documents.remove(w.mgr, first.id)
+    w.clock.advance(days=2)
+    assert w.app.documents.collect_garbage() == 0  # b.pdf still uses it
+    w.app.documents.remove(w.mgr, second.id)
+    assert w.app.documents.collect_garbage() == 1
+    assert w.storage.documents.blobs == {}
+    w.app.documents.upload(w.mgr, "counterparty", w.card.id, "c.pdf", PDF)
+    assert w.app.documents.collect_garbage() == 0
+
+
+def test_a_download_keeps_the_extension_of_what_the_file_is(w):
+    document = w.app.documents.upload(w.mgr, "counterparty", w.card.id, "акт.pdf.exe", PDF)
+    assert document.download_name == "акт.pdf.exe.pdf"
+    assert w.app.documents.upload(w.mgr, "counterparty", w.card.id, "Акт.PDF",
+                                  PDF).download_name == "Акт.PDF"
+
+
+def test_a_signed_contract_keeps_its_signing_date(w):
+    """Review LOW1: clearing the date of a signed contract is refused."""
+    kind = next(t for t in w.app.contracts.types(w.d) if t.code == "services")
+    signed = w.app.contracts.register(w.mgr, w.card.id, {"contract_type_id": kind.id,
+                                                         "signed_on": "2026-03-01"})
+    assert not signed.draft
+    with pytest.raises(ValidationFailed) as err:
+        w.app.contracts.update(w.mgr, signed.id, {"signed_on": ""})
+    assert err.value.errors == {"signed_on": "a signed contract needs the date it was signed"}
+
+
+def test_removing_a_contact_keeps_the_name_frozen_on_invoices(w):
+    """Review M2: the invoice loses the link, keeps the name."""
+    invoice = w.app.invoices.create(w.mgr, {"counterparty_id": w.card.id,
+                                            "contact_id": w.contact.id})
+    w.app.counterparties.remove_contact(w.mgr, w.contact.id)
+    kept = w.app.invoices.get(w.d, invoice.id)
+    assert (kept.contact_id, kept.contact_name) == (None, "Иванов Иван")

@@ -169,8 +169,8 @@ class InvoiceLifecycle(RuleBasedStateMachine):
                                if p.invoice_id == invoice.id and not p.planned)
             assert invoice.paid == paid
             assert invoice.total == invoice.totals().total
-            if invoice.state == "paid":
-                assert invoice.paid >= invoice.total
+            # («Оплачен» with less paid is possible after a payment is removed: the
+            # invoice then goes back by hand, review H1)
 
     @invariant()
     def the_settlement_is_the_recount(self):

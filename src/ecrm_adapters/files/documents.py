@@ -17,6 +17,8 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 KEY_RE = re.compile(r"[0-9a-f]{64}")
@@ -39,6 +41,7 @@ class FilesystemDocumentStore:
         key = hashlib.sha256(data).hexdigest()
         path = self._path(key)
         if path.is_file() and path.stat().st_size == len(data):
+            os.utime(path)  # fresh again: the clean-up spares what was just put
             return key
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=path.parent)
@@ -63,6 +66,14 @@ class FilesystemDocumentStore:
             return path.read_bytes()
         except FileNotFoundError:
             return None
+
+    def keys(self) -> Iterator[tuple[str, datetime]]:
+        """Every key kept, with when its file was last put (the clean-up's view)."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("??/??/*"):
+            if KEY_RE.fullmatch(path.name) and path.is_file():
+                yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def delete(self, key: str) -> None:
         """Forget the content (the caller knows no document uses it any more); a missing

@@ -458,6 +458,7 @@ documents = Table(
     Index("ix_documents_owner", "owner_kind", "owner_id", "id"),
     # whether another document still uses the stored file (on removal)
     Index("ix_documents_key", "key"),
+    Index("ix_documents_counterparty_id", "counterparty_id"),
 )
 
 contracts = Table(
@@ -504,6 +505,7 @@ invoices = Table(
     Index("ix_invoices_contract", "contract_id", "id"),
     # whether a state is in use (the state sets' reference book)
     Index("ix_invoices_state", "state"),
+    Index("ix_invoices_contact_id", "contact_id"),
 )
 
 requests = Table(

@@ -9,7 +9,7 @@ from typing import Any
 import cattrs
 from sqlalchemy import func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -155,6 +155,9 @@ class SqlRepository:
         except IntegrityError as exc:
             self.session.rollback()
             raise clash(exc) from None
+        except DataError:
+            self.session.rollback()
+            raise Conflict("a value is out of the range the database keeps") from None
 
     def get(self, ident):
         if not isinstance(ident, int) or isinstance(ident, bool) or not 0 < ident <= MAX_ID:
@@ -346,6 +349,11 @@ class SqlUnitOfWork(UnitOfWork):
         except IntegrityError as exc:
             self.session.rollback()
             raise clash(exc) from None
+        except DataError:
+            # A value the column cannot keep (a sum past NUMERIC(14, 2)): the core bounds
+            # what it writes; this is the net, never a 500.
+            self.session.rollback()
+            raise Conflict("a value is out of the range the database keeps") from None
         except OperationalError as exc:
             self.session.rollback()
             if _busy(exc):

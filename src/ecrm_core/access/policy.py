@@ -37,7 +37,7 @@ INVOICE_WORK = frozenset({(A.VIEW, INVOICE), (A.EDIT, INVOICE)} | {
     (a, kind) for kind in (PAYMENT, DOCUMENT) for a in (A.VIEW, A.CREATE, A.EDIT, A.DELETE)})
 #: An internal request's author and its assignee see and work it (REQ-1).
 REQUEST_WORK = frozenset({(A.VIEW, REQUEST), (A.EDIT, REQUEST), (A.VIEW, DOCUMENT),
-                          (A.CREATE, DOCUMENT)})
+                          (A.CREATE, DOCUMENT), (A.DELETE, DOCUMENT)})
 
 #: role -> {(action, kind of object acted on)} allowed inside the role's scope.
 PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {

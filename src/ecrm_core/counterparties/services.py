@@ -797,6 +797,9 @@ class CounterpartyService:
             # history keeps who it was)
             for task in uow.tasks.list(contact_id=contact.id):
                 task.apply_changes({"contact_id": None})
+            # invoices keep the person's name, frozen on them (INV-1), not the link
+            for invoice in uow.invoices.list(contact_id=contact.id):
+                invoice.apply_changes({"contact_id": None})
             contact.record_deleted(("full_name", "counterparty_id"))
             uow.contacts.delete(contact)
             uow.commit()

@@ -3,6 +3,7 @@ kept by a ``DocumentStore`` under the key of its content."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar, Protocol
 
@@ -36,6 +37,12 @@ ZIP_TYPES = {
     ".ods": "application/vnd.oasis.opendocument.spreadsheet",
     ".zip": "application/zip",
 }
+
+
+#: content type -> the extension a download of it gets
+SUFFIXES = {content_type: suffix for _magic, content_type, suffix in SIGNATURES} | {
+    content_type: suffix for suffix, content_type in ZIP_TYPES.items()} | {
+    "text/plain": ".txt", "text/csv": ".csv"}
 
 
 def sniff(data: bytes, filename: str) -> tuple[str, str] | None:
@@ -79,6 +86,16 @@ class Document(Aggregate):
     def owner(self) -> ObjectRef:
         return ObjectRef(self.owner_kind, self.owner_id)
 
+    @property
+    def download_name(self) -> str:
+        """The name a download is saved under: the uploaded name, with the extension of
+        what the content is when the name says otherwise (``scan.pdf.exe`` holding a PDF
+        is saved as ``scan.pdf.exe.pdf``)."""
+        suffix = SUFFIXES.get(self.content_type.split(";")[0].strip())
+        if suffix is None or self.filename.lower().endswith(suffix):
+            return self.filename
+        return self.filename + suffix
+
 
 class DocumentStore(Protocol):
     """Keeps files by the SHA-256 of their content, outside the web root (the same
@@ -88,5 +105,9 @@ class DocumentStore(Protocol):
         """Store the content; returns its key."""
 
     def get(self, key: str) -> bytes | None: ...
+
+    def keys(self) -> Iterable[tuple[str, datetime]]:
+        """Every key kept and when it was last put (``put`` of content already kept
+        refreshes it)."""
 
     def delete(self, key: str) -> None: ...

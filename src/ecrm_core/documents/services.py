@@ -4,6 +4,7 @@ remove (by those allowed to edit it). The client's history tells of every docume
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -19,6 +20,8 @@ from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.kernel.uow import UnitOfWorkFactory, existing
 
 MAX_NAME = 200
+#: How long an unused file is kept before the clean-up removes it.
+GRACE = timedelta(days=1)
 
 
 @attrs.frozen
@@ -50,7 +53,7 @@ class DocumentService:
     def _owner(self, owner_kind: Any, owner_id: Any) -> ObjectRef:
         fields = Fields()
         ident = fields.ident({"owner_id": owner_id}, "owner_id", required=True)
-        if owner_kind not in OWNERS:
+        if not isinstance(owner_kind, str) or owner_kind not in OWNERS:
             fields.errors["owner_kind"] = "one of: " + ", ".join(sorted(OWNERS))
         fields.check()
         return ObjectRef(owner_kind, ident)
@@ -72,11 +75,16 @@ class DocumentService:
         fields = Fields()
         note_text = fields.text({"note": note}, "note", max_len=500) or ""
         fields.check()
+        with self.uow_factory(readonly=True) as uow:
+            # Rights first, and the file written before the writing unit of work: a
+            # 20 MB write does not hold the database's write lock (SQLite).
+            policy_for(uow, actor_id).require(Action.CREATE, DOCUMENT,
+                                              chain_of(uow, owner_ref))
+        key = self.store.put(data)  # a failed commit leaves a file the clean-up removes
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             owner = load(uow, owner_ref)
             policy.require(Action.CREATE, DOCUMENT, chain_of(uow, owner_ref))
-            key = self.store.put(data)
             document = uow.documents.add(Document(
                 owner_kind=owner_ref.kind, owner_id=owner_ref.id,
                 counterparty_id=_client_of(owner, owner_ref.kind), filename=name,
@@ -112,11 +120,13 @@ class DocumentService:
         return Download(document, data)
 
     def remove(self, actor_id: int, document_id: Any, version: Any = None) -> None:
+        """The document goes; its file stays until ``collect_garbage`` finds no document
+        using it (another upload of the same content may be taking it right now)."""
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             document = existing(uow.documents, DOCUMENT, document_id)
-            document.check_version(expected_version({"version": version}))
             policy.require(Action.DELETE, DOCUMENT, chain_of(uow, document.ref))
+            document.check_version(expected_version({"version": version}))
             for contract in uow.contracts.list(document_id=document.id):
                 contract.apply_changes({"document_id": None})
             document.record_deleted(("owner_kind", "owner_id", "filename"))
@@ -125,7 +135,20 @@ class DocumentService:
                     subject=ObjectRef("counterparty", document.counterparty_id),
                     changes=(FieldChange("document", document.filename, None),)))
             uow.documents.delete(document)
-            shared = uow.documents.count(key=document.key, limit=1)
             uow.commit()
-        if not shared:
-            self.store.delete(document.key)
+
+    def collect_garbage(self, grace: timedelta = GRACE) -> int:
+        """Remove the files no document uses that were last put more than ``grace``
+        ago (those of removed documents, and those of uploads whose unit of work failed).
+        Run by ``ecrm documents gc``; returns how many went."""
+        cutoff = self.clock.now() - grace
+        removed = 0
+        for key, put_at in list(self.store.keys()):
+            if put_at > cutoff:
+                continue
+            with self.uow_factory(readonly=True) as uow:
+                used = uow.documents.count(key=key, limit=1)
+            if not used:
+                self.store.delete(key)
+                removed += 1
+        return removed

@@ -4,7 +4,9 @@ the unit of work, calls domain methods and commits; history follows from the eve
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
 from ecrm_core.access.services import active_directors, chain_of, policy_for
@@ -47,6 +49,18 @@ def _check_password(fields: Fields, name: str, password: Any) -> str | None:
 
 
 
+
+
+#: Where an employee without a time zone is taken to work.
+DEFAULT_ZONE = "Europe/Moscow"
+
+
+def today_of(uow: UnitOfWork, clock: Clock, employee_id: int | None) -> date:
+    """The day it is now where the employee works (their time zone; Moscow's when they
+    have none): the date a document they make carries."""
+    employee = uow.employees.get(employee_id) if employee_id else None
+    zone = employee.timezone if employee is not None and employee.timezone else DEFAULT_ZONE
+    return clock.now().astimezone(ZoneInfo(zone)).date()
 
 
 def head_of(uow: UnitOfWork, employee: Employee) -> int | None:

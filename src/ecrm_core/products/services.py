@@ -462,6 +462,13 @@ class ProductService:
             item = existing(uow.items, ITEM, item_id)
             return uow.prices.list(item_id=item.id, order_by=("price_type_id", "valid_from"))
 
+    def price_type_of(self, actor_id: int, counterparty_id: Any) -> PriceType | None:
+        """The price type a client's invoices are priced by (PRD-2: its client type's)."""
+        with self.uow_factory(readonly=True) as uow:
+            policy_for(uow, actor_id)
+            client = existing(uow.counterparties, "counterparty", counterparty_id)
+            return price_type_for(uow, client.client_type_id)
+
     def prices_in_force(self, actor_id: int, item_ids: Iterable[int], day: date
                         ) -> dict[int, dict[int, Price]]:
         """The prices of a page of items in force on ``day``, per item and price type (a

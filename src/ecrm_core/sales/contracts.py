@@ -17,6 +17,7 @@ from ecrm_core.kernel.fields import Fields, expected_version
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.money import Money
+from ecrm_core.org.services import today_of
 from ecrm_core.sales.model import (
     CONTRACT,
     CONTRACT_TYPE,
@@ -155,8 +156,9 @@ class ContractService:
                 if document is None or current is None or (
                         document.owner_kind, document.owner_id) != (CONTRACT, current.id):
                     fields.errors["document_id"] = "not a document of this contract"
-        if found.get("draft") is False and (found.get("signed_on") or (
-                current.signed_on if current else None)) is None:
+        draft = found.get("draft", getattr(current, "draft", True))
+        signed_on = found.get("signed_on", getattr(current, "signed_on", None))
+        if draft is False and signed_on is None and "signed_on" not in fields.errors:
             fields.errors["signed_on"] = "a signed contract needs the date it was signed"
         fields.check()
         return found
@@ -179,7 +181,8 @@ class ContractService:
             found = self._values(uow, data, kind, None)
             now = self.clock.now()
             number = take_number(uow, CONTRACT, uow.contracts, kind.number_pattern,
-                                 found.get("signed_on") or now.date(), kind.code)
+                                 found.get("signed_on") or today_of(uow, self.clock, actor_id),
+                                 kind.code)
             contract = uow.contracts.add(Contract(
                 counterparty_id=client.id, contract_type_id=kind.id, number=number,
                 created_at=now, created_by=actor_id, **found))
@@ -193,8 +196,8 @@ class ContractService:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             contract = existing(uow.contracts, CONTRACT, contract_id)
-            contract.check_version(expected_version(data))
             policy.require(Action.EDIT, CONTRACT, chain_of(uow, contract.ref))
+            contract.check_version(expected_version(data))
             kind = uow.contract_types.get(contract.contract_type_id)
             assert kind is not None
             if contract.apply_changes(self._values(uow, data, kind, contract)):
@@ -245,8 +248,8 @@ class ContractService:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             contract = existing(uow.contracts, CONTRACT, contract_id)
-            contract.check_version(expected_version({"version": version}))
             policy.require(Action.DELETE, CONTRACT, chain_of(uow, contract.ref))
+            contract.check_version(expected_version({"version": version}))
             links = {name: repo.count(contract_id=contract.id, limit=1) for name, repo in (
                 ("requests", uow.requests), ("invoices", uow.invoices), ("acts", uow.acts))}
             links["documents"] = uow.documents.count(owner_kind=CONTRACT,

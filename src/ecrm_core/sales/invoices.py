@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -32,11 +31,13 @@ from ecrm_core.kernel.fields import Fields, expected_version, page_number
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.money import (
+    MAX_AMOUNT,
     InvoiceTotals,
     Money,
     line_field,
     money_field,
 )
+from ecrm_core.org.services import today_of
 from ecrm_core.products.services import price_type_for, prices_for
 from ecrm_core.sales.contracts import take_number
 from ecrm_core.sales.model import (
@@ -50,6 +51,8 @@ from ecrm_core.sales.model import (
     Payment,
     Settlement,
     SettlementStatus,
+    state_name,
+    totals_of,
 )
 from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts, Option
@@ -166,9 +169,7 @@ class InvoiceService:
     # -- making and editing -------------------------------------------------------------
 
     def _today(self, uow: UnitOfWork, actor_id: int) -> date:
-        employee = uow.employees.get(actor_id)
-        zone = employee.timezone if employee and employee.timezone else "Europe/Moscow"
-        return self.clock.now().astimezone(ZoneInfo(zone)).date()
+        return today_of(uow, self.clock, actor_id)
 
     def _lines(self, uow: UnitOfWork, fields: Fields, raw: Any, day: date,
                price_type_id: int | None) -> tuple[Line, ...]:
@@ -301,6 +302,7 @@ class InvoiceService:
                 **self._contact(uow, fields, data, client.id),
             }
             manager_id = self._manager(uow, fields, data, actor_id)
+            _check_total(fields, values["lines"], values["vat_included"])
             fields.check()
             state_set = state_set_of(uow, INVOICE_SET)
             now = self.clock.now()
@@ -318,6 +320,7 @@ class InvoiceService:
             self._grant_manager(uow, invoice, manager_id, actor_id)
             self.mover.start(uow, state_set, invoice, self.facts(uow, invoice),
                              self.context(uow, invoice), actor_id)
+            invoice.tell_state(state_set, state_set.initial.code)
             if counts_for_settlement(state_set, invoice):
                 # A draft owes nothing yet: the settlement is recounted when it is issued.
                 resettle(uow, client.id)
@@ -366,6 +369,9 @@ class InvoiceService:
                 values["note"] = fields.text(data, "note", max_len=2000) or ""
             manager_id = self._manager(uow, fields, data, 0) if data.get("manager_id") \
                 else None
+            if "lines" in values or "vat_included" in values:
+                _check_total(fields, values.get("lines", invoice.lines),
+                             values.get("vat_included", invoice.vat_included))
             fields.check()
             before = invoice.total
             if invoice.apply_changes(values):
@@ -375,8 +381,10 @@ class InvoiceService:
                                         f"{invoice.title} на {invoice.total.in_rubles()}")
             if manager_id:
                 self._grant_manager(uow, invoice, manager_id, actor_id)
+            before = invoice.state
             self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
                               self.context(uow, invoice), actor_id)
+            invoice.tell_state(state_set, before)
             resettle(uow, invoice.counterparty_id)
             uow.commit()
             return invoice
@@ -392,8 +400,7 @@ class InvoiceService:
             before = invoice.state
             self.mover.move(uow, state_set, invoice, to_state, self.facts(uow, invoice),
                             self.context(uow, invoice), policy, reason)
-            invoice.tell_client("invoice", f"{invoice.title}: {_name(state_set, before)}",
-                                f"{invoice.title}: {_name(state_set, invoice.state)}")
+            invoice.tell_state(state_set, before)
             resettle(uow, invoice.counterparty_id)
             uow.commit()
             return invoice
@@ -404,8 +411,8 @@ class InvoiceService:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             invoice = existing(uow.invoices, INVOICE, invoice_id)
-            invoice.check_version(expected_version({"version": version}))
             policy.require(Action.DELETE, INVOICE, chain_of(uow, invoice.ref))
+            invoice.check_version(expected_version({"version": version}))
             state_set = state_set_of(uow, INVOICE_SET)
             links = {"payments": uow.payments.count(invoice_id=invoice.id, limit=1),
                      "acts": uow.acts.count(invoice_id=invoice.id, limit=1),
@@ -431,12 +438,17 @@ class InvoiceService:
             policy = policy_for(uow, actor_id)
             invoice = existing(uow.invoices, INVOICE, invoice_id)
             policy.require(Action.CREATE, PAYMENT, chain_of(uow, invoice.ref))
+            # The invoice's version, when the form sends it: a second submit of the same
+            # form (a double click) is refused instead of paying twice.
+            invoice.check_version(expected_version(data))
             state_set = state_set_of(uow, INVOICE_SET)
             fields = Fields()
             amount = money_field(fields, data, "amount", required=True, positive=True)
             paid_on = fields.day(data, "paid_on") or self._today(uow, actor_id)
             reference = fields.text(data, "reference", max_len=100) or ""
             note = fields.text(data, "note", max_len=2000) or ""
+            if amount is not None and (invoice.paid + amount).amount > MAX_AMOUNT:
+                fields.errors["amount"] = "too large"
             fields.check()
             state = state_set.state(invoice.state)
             if invoice.state == state_set.initial.code or (state is not None and state.final):
@@ -461,10 +473,9 @@ class InvoiceService:
                                                                planned=False))
         invoice.apply_changes({"paid": paid})
         before = invoice.state
-        if self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
-                             self.context(uow, invoice), actor_id):
-            invoice.tell_client("invoice", f"{invoice.title}: {_name(state_set, before)}",
-                                f"{invoice.title}: {_name(state_set, invoice.state)}")
+        self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
+                          self.context(uow, invoice), actor_id)
+        invoice.tell_state(state_set, before)
         resettle(uow, invoice.counterparty_id)
 
     def delete_payment(self, actor_id: int, payment_id: Any, version: Any = None) -> None:
@@ -472,8 +483,8 @@ class InvoiceService:
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             payment = existing(uow.payments, PAYMENT, payment_id)
-            payment.check_version(expected_version({"version": version}))
             policy.require(Action.DELETE, PAYMENT, chain_of(uow, payment.ref))
+            payment.check_version(expected_version({"version": version}))
             invoice = uow.invoices.get(payment.invoice_id)
             state_set = state_set_of(uow, INVOICE_SET)
             state = state_set.state(invoice.state)
@@ -605,7 +616,7 @@ class InvoiceService:
             return Printable(invoice=invoice, totals=invoice.totals(),
                              company_name=company.name if company else "",
                              company=dict(getattr(company, "requisites", {}) or {}),
-                             state_name=_name(state_set, invoice.state))
+                             state_name=state_name(state_set, invoice.state))
 
     def states_in_use(self, uow: UnitOfWork, state_set: StateSet) -> set[str]:
         if state_set.code != INVOICE_SET:
@@ -613,12 +624,17 @@ class InvoiceService:
         return {code for code in state_set.codes if uow.invoices.count(state=code, limit=1)}
 
 
+def _check_total(fields: Fields, lines, vat_included: bool) -> None:
+    """Each line is bounded by ``money``; the invoice's total (VAT on top, many lines)
+    must fit the same bound (what documents print and the databases keep)."""
+    if "lines" in fields.errors or any(k.startswith("lines[") for k in fields.errors):
+        return
+    counted = totals_of(lines, bool(vat_included))
+    if counted.total.amount > MAX_AMOUNT:
+        fields.errors["lines"] = "the invoice's total is too large"
+
+
 def _of_invoice(invoice: Invoice) -> str:
     """«счёту № 12 от 01.12.2026» (the dative a payment «по …» takes)."""
     return f"счёту № {invoice.number} от {invoice.issued_on.strftime('%d.%m.%Y')}"
-
-
-def _name(state_set: StateSet, code: str) -> str:
-    state = state_set.state(code)
-    return state.name if state else code
 

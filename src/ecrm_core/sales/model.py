@@ -76,6 +76,12 @@ def format_number(pattern: str, day: date, seq: int, type_code: str = "") -> str
     return pattern.format(year=day.year, month=f"{day.month:02d}", seq=seq, type=type_code)
 
 
+def state_name(state_set: Any, code: str) -> str:
+    """A state's name in its set (the code when the set lacks it)."""
+    state = state_set.state(code)
+    return state.name if state else code
+
+
 def client_event(counterparty_id: int | None, field: str, old: Any, new: Any):
     """An entry for the client's own history about one of its documents."""
     if counterparty_id is None:
@@ -93,6 +99,16 @@ class Mirrored:
         event = client_event(self.counterparty_id, field, old, new)
         if event is not None:
             self.record(event)  # type: ignore[attr-defined]
+
+    def tell_state(self, state_set: Any, before: str) -> None:
+        """Tell the client that the document moved from ``before`` to its state now (by
+        hand or by the system), by the states' names; nothing when it did not move."""
+        after: str = self.state  # type: ignore[attr-defined]
+        if after != before:
+            title = self.title  # type: ignore[attr-defined]
+            self.tell_client(self.kind,  # type: ignore[attr-defined]
+                             f"{title}: {state_name(state_set, before)}",
+                             f"{title}: {state_name(state_set, after)}")
 
 
 @entity

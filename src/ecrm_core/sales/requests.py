@@ -85,11 +85,14 @@ class RequestService:
             if invoice is None:
                 fields.errors["invoice_id"] = "no such invoice"
                 return found
-            found.update(request_kind=RequestKind.INVOICE,
-                         counterparty_id=invoice.counterparty_id,
+            if counterparty_id is not None and counterparty_id != invoice.counterparty_id:
+                fields.errors["invoice_id"] = "an invoice of another client"
+                return found
+            # The invoice's client is the request's, whatever else was sent.
+            counterparty_id = invoice.counterparty_id
+            found.update(request_kind=RequestKind.INVOICE, counterparty_id=counterparty_id,
                          contract_id=contract_id or invoice.contract_id)
-            counterparty_id = invoice.counterparty_id if counterparty_id is None \
-                else counterparty_id
+            contract_id = found["contract_id"]
         if contract_id is not None:
             contract = uow.contracts.get(contract_id)
             if contract is None:
@@ -160,6 +163,9 @@ class RequestService:
                 parent = uow.contracts.get(where["contract_id"]).ref if where["contract_id"] \
                     else uow.counterparties.get(where["counterparty_id"]).ref
                 policy.require(Action.CREATE, REQUEST, chain_of(uow, parent))
+                if where["invoice_id"] is not None:  # and over the invoice it hangs on
+                    policy.require(Action.CREATE, REQUEST,
+                                   chain_of(uow, uow.invoices.get(where["invoice_id"]).ref))
             state_set = state_set_of(uow, REQUEST_SET)
             request = uow.requests.add(Request(
                 author_id=actor_id, assignee_id=assignee_id, created_at=self.clock.now(),
@@ -171,6 +177,7 @@ class RequestService:
             request.tell_client("request", None, request.title)
             self.mover.start(uow, state_set, request, self.facts(uow, request),
                              self.context(uow, request), actor_id)
+            request.tell_state(state_set, state_set.initial.code)
             self._tell_assignee(uow, request, actor_id)
             uow.commit()
             return request
@@ -204,8 +211,10 @@ class RequestService:
             request.apply_changes(found)
             if reassigned and request.assignee_id != before:
                 self._tell_assignee(uow, request, actor_id)
-            self.mover.settle(uow, state_set_of(uow, REQUEST_SET), request,
-                              self.facts(uow, request), self.context(uow, request), actor_id)
+            state_set, moved_from = state_set_of(uow, REQUEST_SET), request.state
+            self.mover.settle(uow, state_set, request, self.facts(uow, request),
+                              self.context(uow, request), actor_id)
+            request.tell_state(state_set, moved_from)
             uow.commit()
             return request
 
@@ -220,8 +229,7 @@ class RequestService:
             before = request.state
             self.mover.move(uow, state_set, request, to_state, self.facts(uow, request),
                             self.context(uow, request), policy, reason)
-            request.tell_client("request", f"{request.title}: {_name(state_set, before)}",
-                                f"{request.title}: {_name(state_set, request.state)}")
+            request.tell_state(state_set, before)
             uow.commit()
             return request
 
@@ -298,9 +306,4 @@ class RequestService:
         if state_set.code != REQUEST_SET:
             return set()
         return {code for code in state_set.codes if uow.requests.count(state=code, limit=1)}
-
-
-def _name(state_set: StateSet, code: str) -> str:
-    state = state_set.state(code)
-    return state.name if state else code
 

@@ -54,7 +54,8 @@ def _cancel(from_state: str, to_state: str = "cancelled") -> TransitionDef:
 
 
 #: REQ-4: New, In work, Done, Cancelled; INV-2: Draft, Issued, Partly paid, Paid,
-#: Cancelled — the payments move an issued invoice by themselves. Names are Russian
+#: Cancelled — the payments move an issued invoice by themselves (a payment removed by
+#: mistake lets a paid one go back by hand). Names are Russian
 #: (reference data the users see, like the typical tasks).
 DEFAULT_STATE_SETS: tuple[Definition, ...] = (
     Definition(
@@ -79,7 +80,9 @@ DEFAULT_STATE_SETS: tuple[Definition, ...] = (
             StateDef("draft", "Черновик", 10, initial=True, colour="#78909c"),
             StateDef("issued", "Выставлен", 20, colour="#1e88e5", norm_hours=120),
             StateDef("partly_paid", "Частично оплачен", 30, colour="#f9a825", norm_hours=120),
-            StateDef("paid", "Оплачен", 40, final=True, colour="#43a047"),
+            # Not final: a payment registered by mistake may be removed, and the invoice
+            # then goes back by hand (the two guarded transitions below).
+            StateDef("paid", "Оплачен", 40, colour="#43a047"),
             StateDef("cancelled", "Отменён", 50, final=True, colour="#9e9e9e"),
         ),
         transitions=(
@@ -93,6 +96,10 @@ DEFAULT_STATE_SETS: tuple[Definition, ...] = (
                           guards=(ConditionHolds(PAID_IN_FULL),)),
             # A payment registered by mistake and removed: back to issued, by hand.
             TransitionDef("partly_paid", "issued", "Вернуть в выставленные",
+                          guards=(ConditionHolds(UNPAID),)),
+            TransitionDef("paid", "partly_paid", "Вернуть в частично оплаченные",
+                          guards=(ConditionHolds(PARTLY_PAID),)),
+            TransitionDef("paid", "issued", "Вернуть в выставленные",
                           guards=(ConditionHolds(UNPAID),)),
             _cancel("draft"),
             _cancel("issued"),

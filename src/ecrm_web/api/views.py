@@ -1301,7 +1301,7 @@ def document_content(document_id: str):
     ident = path_id(document_id, "document_id")
     found = core().documents.download(actor_id(), ident)
     response = send_file(io.BytesIO(found.data), mimetype=found.document.content_type,
-                         as_attachment=True, download_name=found.document.filename)
+                         as_attachment=True, download_name=found.document.download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

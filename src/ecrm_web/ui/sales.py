@@ -66,7 +66,7 @@ REQUEST_FIELDS = ("subject", "service_kind_id", "assignee_id", "due_on", "descri
                   "contract_id")
 REQUEST_WHERE = ("counterparty_id", "contract_id", "invoice_id")
 INVOICE_FIELDS = ("issued_on", "contract_id", "price_type_id", "vat_included", "contact_id",
-                  "due_on", "note", "manager_id")
+                  "contact_name", "due_on", "note", "manager_id")
 #: What a non-draft invoice may still change (the core refuses the rest).
 INVOICE_OPEN_FIELDS = ("due_on", "note", "manager_id")
 PAYMENT_FIELDS = ("amount", "paid_on", "reference", "note")
@@ -891,13 +891,6 @@ def _invoice_data(form: dict[str, str], fields: tuple[str, ...]) -> tuple[dict, 
     return data, rows
 
 
-def _default_price_type(card, price_types, client_types) -> int | None:
-    kind = next((t for t in client_types if t.id == card.client_type_id), None)
-    if kind is not None:
-        return kind.price_type_id
-    return min((t.id for t in price_types), default=None)
-
-
 def _invoice_form_context(counterparty_id: int, values: dict | None, invoice=None,
                           add_rows: int = 0) -> dict:
     app = core()
@@ -923,8 +916,7 @@ def _invoice_form_context(counterparty_id: int, values: dict | None, invoice=Non
                             app.counterparties.contacts(actor(), card.id)],
         "employee_options": _employee_options(),
         "price_type_options": [(t.id, t.name) for t in price_types],
-        "default_price_type": _default_price_type(card, price_types,
-                                                  products.client_types(actor())),
+        "default_price_type": getattr(products.price_type_of(actor(), counterparty_id), "id", None),
         "vat_options": [(r.code, vat_label(r.code)) for r in VAT_RATES],
         "units": products.units(),
         "back": _back(back),
@@ -976,6 +968,8 @@ def _invoice_values(item) -> dict[str, str]:
               "price_type_id": _text(item.price_type_id),
               "vat_included": "1" if item.vat_included else "0",
               "contact_id": _text(item.contact_id),
+              # a person named in text (not one of the client's contacts)
+              "contact_name": item.contact_name if item.contact_id is None else "",
               "due_on": item.due_on.isoformat() if item.due_on else "", "note": item.note,
               "version": str(item.version)}
     for row, line in enumerate(item.lines):
@@ -1256,7 +1250,7 @@ def download_document(document_id: int):
     """The file, for those who may see its owner (403 for others)."""
     found = core().documents.download(actor(), document_id)
     response = Response(found.data, content_type=found.document.content_type)
-    response.headers["Content-Disposition"] = content_disposition(found.document.filename)
+    response.headers["Content-Disposition"] = content_disposition(found.document.download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "sandbox"

@@ -554,6 +554,9 @@ def field_errors(errors: dict[str, str]) -> dict[str, str]:
 
 SALES_MESSAGES = (
     N_("PDF, images, Word/Excel/OpenDocument, RTF, text or CSV files only"),
+    N_("an invoice of another client"),
+    N_("the invoice's total is too large"),
+    N_("a value is out of the range the database keeps"),
     N_("a contract of another client"),
     N_("a pattern like {year}-{seq:05d} (at most 60 characters)"),
     N_("a signed contract needs the date it was signed"),

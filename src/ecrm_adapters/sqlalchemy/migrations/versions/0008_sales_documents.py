@@ -168,6 +168,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.create_index('ix_documents_key', ['key'], unique=False)
+        batch_op.create_index('ix_documents_counterparty_id', ['counterparty_id'], unique=False)
         batch_op.create_index('ix_documents_owner', ['owner_kind', 'owner_id', 'id'], unique=False)
 
     op.create_table('settlements',
@@ -238,6 +239,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_invoices_contract', ['contract_id', 'id'], unique=False)
         batch_op.create_index('ix_invoices_counterparty', ['counterparty_id', 'id', 'state'], unique=False)
         batch_op.create_index('ix_invoices_state', ['state'], unique=False)
+        batch_op.create_index('ix_invoices_contact_id', ['contact_id'], unique=False)
 
     op.create_table('acts',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -417,6 +419,7 @@ def downgrade() -> None:
 
     op.drop_table('acts')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoices_contact_id')
         batch_op.drop_index('ix_invoices_state')
         batch_op.drop_index('ix_invoices_counterparty')
         batch_op.drop_index('ix_invoices_contract')
@@ -430,6 +433,7 @@ def downgrade() -> None:
     op.drop_table('settlements')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index('ix_documents_owner')
+        batch_op.drop_index('ix_documents_counterparty_id')
         batch_op.drop_index('ix_documents_key')
 
     op.drop_table('documents')

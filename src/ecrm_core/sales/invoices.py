@@ -302,7 +302,7 @@ class InvoiceService:
                 **self._contact(uow, fields, data, client.id),
             }
             manager_id = self._manager(uow, fields, data, actor_id)
-            _check_total(fields, values["lines"], values["vat_included"])
+            counted = _check_total(fields, values["lines"], values["vat_included"])
             fields.check()
             state_set = state_set_of(uow, INVOICE_SET)
             now = self.clock.now()
@@ -311,7 +311,7 @@ class InvoiceService:
                 counterparty_id=client.id, author_id=actor_id, created_at=now,
                 state=state_set.initial.code, state_entered_at=now,
                 requisites=self._frozen_requisites(client), **values)
-            invoice.recount()
+            invoice.recount(counted)
             uow.invoices.add(invoice)
             invoice.record_created(("number", "counterparty_id", "state", "total", "vat",
                                     *Invoice.EDITABLE))
@@ -369,13 +369,14 @@ class InvoiceService:
                 values["note"] = fields.text(data, "note", max_len=2000) or ""
             manager_id = self._manager(uow, fields, data, 0) if data.get("manager_id") \
                 else None
+            counted = None
             if "lines" in values or "vat_included" in values:
-                _check_total(fields, values.get("lines", invoice.lines),
-                             values.get("vat_included", invoice.vat_included))
+                counted = _check_total(fields, values.get("lines", invoice.lines),
+                                       values.get("vat_included", invoice.vat_included))
             fields.check()
             before = invoice.total
             if invoice.apply_changes(values):
-                invoice.recount()
+                invoice.recount(counted)
                 if invoice.total != before:
                     invoice.tell_client("invoice", f"{invoice.title} на {before.in_rubles()}",
                                         f"{invoice.title} на {invoice.total.in_rubles()}")
@@ -624,14 +625,16 @@ class InvoiceService:
         return {code for code in state_set.codes if uow.invoices.count(state=code, limit=1)}
 
 
-def _check_total(fields: Fields, lines, vat_included: bool) -> None:
-    """Each line is bounded by ``money``; the invoice's total (VAT on top, many lines)
-    must fit the same bound (what documents print and the databases keep)."""
+def _check_total(fields: Fields, lines, vat_included: bool) -> InvoiceTotals | None:
+    """The totals of the lines (None when a line is bad). Each line is bounded by
+    ``money``; the invoice's total (VAT on top, many lines) must fit the same bound (what
+    documents print and the databases keep)."""
     if "lines" in fields.errors or any(k.startswith("lines[") for k in fields.errors):
-        return
+        return None
     counted = totals_of(lines, bool(vat_included))
     if counted.total.amount > MAX_AMOUNT:
         fields.errors["lines"] = "the invoice's total is too large"
+    return counted
 
 
 def _of_invoice(invoice: Invoice) -> str:

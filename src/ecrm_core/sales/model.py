@@ -257,8 +257,9 @@ class Invoice(Aggregate, Mirrored):
     def totals(self) -> InvoiceTotals:
         return totals_of(self.lines, self.vat_included)
 
-    def recount(self) -> None:
-        counted = self.totals()
+    def recount(self, counted: InvoiceTotals | None = None) -> None:
+        """Store the totals of the lines (``counted``: already counted from them)."""
+        counted = counted or self.totals()
         self.total, self.vat = counted.total, counted.vat
 
     @property

@@ -11,7 +11,7 @@ import attrs
 
 from ecrm_core.access.model import Action
 from ecrm_core.access.policy import Policy
-from ecrm_core.access.services import chain_of, policy_for
+from ecrm_core.access.services import REPOSITORIES, chain_of, policy_for
 from ecrm_core.attributes import values
 from ecrm_core.kernel.fields import Fields, expected_version, page_number
 from ecrm_core.kernel.ports import Clock
@@ -261,27 +261,24 @@ class RequestService:
                                              offset=(number - 1) * PAGE, **filters),
                            uow.requests.count(**filters), number)
 
+    def _of(self, actor_id: int, kind: str, ident: Any, page: Any) -> RequestPage:
+        """The requests of a client, a contract or an invoice (``kind``), for those who
+        may see its requests."""
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            owner = existing(getattr(uow, REPOSITORIES[kind]), kind, ident)
+            policy.require(Action.VIEW, REQUEST, chain_of(uow, owner.ref))
+            return self._page(uow, page, **{f"{kind}_id": owner.id})
+
     def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1
                         ) -> RequestPage:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            client = existing(uow.counterparties, COUNTERPARTY, counterparty_id)
-            policy.require(Action.VIEW, REQUEST, chain_of(uow, client.ref))
-            return self._page(uow, page, counterparty_id=client.id)
+        return self._of(actor_id, COUNTERPARTY, counterparty_id, page)
 
     def of_contract(self, actor_id: int, contract_id: Any, page: Any = 1) -> RequestPage:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            contract = existing(uow.contracts, CONTRACT, contract_id)
-            policy.require(Action.VIEW, REQUEST, chain_of(uow, contract.ref))
-            return self._page(uow, page, contract_id=contract.id)
+        return self._of(actor_id, CONTRACT, contract_id, page)
 
     def of_invoice(self, actor_id: int, invoice_id: Any, page: Any = 1) -> RequestPage:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            invoice = existing(uow.invoices, INVOICE, invoice_id)
-            policy.require(Action.VIEW, REQUEST, chain_of(uow, invoice.ref))
-            return self._page(uow, page, invoice_id=invoice.id)
+        return self._of(actor_id, INVOICE, invoice_id, page)
 
     def assigned_to(self, actor_id: int, employee_id: Any = None, page: Any = 1,
                     open_only: bool = False) -> RequestPage:

@@ -24,7 +24,6 @@ from typing import Any
 import attrs
 
 from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
-from ecrm_core.access.policy import Policy
 from ecrm_core.access.services import chain_of, policy_for
 from ecrm_core.kernel.errors import Conflict
 from ecrm_core.kernel.fields import Fields, expected_version, page_number
@@ -40,6 +39,7 @@ from ecrm_core.money import (
 from ecrm_core.org.services import today_of
 from ecrm_core.products.services import price_type_for, prices_for
 from ecrm_core.sales.contracts import take_number
+from ecrm_core.sales.flow import DocumentFlow
 from ecrm_core.sales.model import (
     ACT,
     COUNTERPARTY,
@@ -55,7 +55,7 @@ from ecrm_core.sales.model import (
     totals_of,
 )
 from ecrm_core.workflow.effects import Context, Mover
-from ecrm_core.workflow.engine import Facts, Option
+from ecrm_core.workflow.engine import Facts
 from ecrm_core.workflow.model import StateSet
 from ecrm_core.workflow.services import INVOICE as INVOICE_SET
 from ecrm_core.workflow.services import PAID_IN_FULL, PARTLY_PAID, UNPAID, state_set_of
@@ -77,11 +77,12 @@ def counts_for_settlement(state_set: StateSet | None, invoice: Invoice) -> bool:
     return invoice.state not in (state_set.initial.code, CANCELLED)
 
 
-def resettle(uow: UnitOfWork, counterparty_id: int) -> Settlement:
+def resettle(uow: UnitOfWork, counterparty_id: int, state_set: StateSet | None = None
+             ) -> Settlement:
     """Recount the client's settlement from its invoices and payments (kept with every
     change of them, in the same unit of work: a concurrent change of the same client's
     settlement fails on its version instead of overwriting)."""
-    state_set = uow.state_sets.first(code=INVOICE_SET)
+    state_set = state_set or uow.state_sets.first(code=INVOICE_SET)
     invoiced = Money.total(i.total for i in uow.invoices.list(counterparty_id=counterparty_id)
                            if counts_for_settlement(state_set, i))
     paid = Money.total(p.amount for p in uow.payments.list(counterparty_id=counterparty_id,
@@ -120,7 +121,9 @@ class Printable:
     state_name: str
 
 
-class InvoiceService:
+class InvoiceService(DocumentFlow):
+    KIND, REPOSITORY, STATE_SET = INVOICE, "invoices", INVOICE_SET
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -323,14 +326,9 @@ class InvoiceService:
             invoice.tell_state(state_set, state_set.initial.code)
             if counts_for_settlement(state_set, invoice):
                 # A draft owes nothing yet: the settlement is recounted when it is issued.
-                resettle(uow, client.id)
+                resettle(uow, client.id, state_set)
             uow.commit()
             return invoice
-
-    def _editable(self, uow: UnitOfWork, policy: Policy, invoice_id: Any) -> Invoice:
-        invoice = existing(uow.invoices, INVOICE, invoice_id)
-        policy.require(Action.EDIT, INVOICE, chain_of(uow, invoice.ref))
-        return invoice
 
     def update(self, actor_id: int, invoice_id: Any, data: Data) -> Invoice:
         """Edit an invoice. Its lines, contract, contact, date and VAT mode change only
@@ -386,7 +384,7 @@ class InvoiceService:
             self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
                               self.context(uow, invoice), actor_id)
             invoice.tell_state(state_set, before)
-            resettle(uow, invoice.counterparty_id)
+            resettle(uow, invoice.counterparty_id, state_set)
             uow.commit()
             return invoice
 
@@ -397,12 +395,8 @@ class InvoiceService:
             policy = policy_for(uow, actor_id)
             invoice = self._editable(uow, policy, invoice_id)
             invoice.check_version(expected_version({"version": version}))
-            state_set = state_set_of(uow, INVOICE_SET)
-            before = invoice.state
-            self.mover.move(uow, state_set, invoice, to_state, self.facts(uow, invoice),
-                            self.context(uow, invoice), policy, reason)
-            invoice.tell_state(state_set, before)
-            resettle(uow, invoice.counterparty_id)
+            state_set = self._moved(uow, policy, invoice, to_state, reason)
+            resettle(uow, invoice.counterparty_id, state_set)
             uow.commit()
             return invoice
 
@@ -428,7 +422,7 @@ class InvoiceService:
             invoice.record_deleted(("number", "counterparty_id", "total"))
             invoice.tell_client("invoice", invoice.title, None)
             uow.invoices.delete(invoice)
-            resettle(uow, invoice.counterparty_id)
+            resettle(uow, invoice.counterparty_id, state_set)
             uow.commit()
 
     # -- payments and acts (CON-4) ------------------------------------------------------
@@ -477,7 +471,7 @@ class InvoiceService:
         self.mover.settle(uow, state_set, invoice, self.facts(uow, invoice),
                           self.context(uow, invoice), actor_id)
         invoice.tell_state(state_set, before)
-        resettle(uow, invoice.counterparty_id)
+        resettle(uow, invoice.counterparty_id, state_set)
 
     def delete_payment(self, actor_id: int, payment_id: Any, version: Any = None) -> None:
         """A payment registered by mistake goes, while its invoice is still open."""
@@ -548,18 +542,6 @@ class InvoiceService:
             grant = uow.roles.first(role=Role.INVOICE_MANAGER, scope_kind=INVOICE,
                                     scope_id=invoice_id)
             return grant.employee_id if grant else None
-
-    def options(self, actor_id: int, invoice_id: Any) -> tuple[StateSet, tuple[Option, ...]]:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            invoice = existing(uow.invoices, INVOICE, invoice_id)
-            chain = chain_of(uow, invoice.ref)
-            policy.require(Action.VIEW, INVOICE, chain)
-            state_set = state_set_of(uow, INVOICE_SET)
-            if not policy.allows(Action.EDIT, INVOICE, chain):
-                return state_set, ()
-            return state_set, self.mover.options(state_set, invoice, self.facts(uow, invoice),
-                                                 self.context(uow, invoice), policy)
 
     def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1,
                         state: Any = None) -> InvoicePage:

@@ -10,7 +10,6 @@ from typing import Any
 import attrs
 
 from ecrm_core.access.model import Action
-from ecrm_core.access.policy import Policy
 from ecrm_core.access.services import REPOSITORIES, chain_of, policy_for
 from ecrm_core.attributes import values
 from ecrm_core.kernel.fields import Fields, expected_version, page_number
@@ -18,9 +17,10 @@ from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.messages.model import MessageKind
 from ecrm_core.messages.services import post
+from ecrm_core.sales.flow import DocumentFlow
 from ecrm_core.sales.model import CONTRACT, COUNTERPARTY, INVOICE, REQUEST, Request, RequestKind
 from ecrm_core.workflow.effects import Context, Mover
-from ecrm_core.workflow.engine import Facts, Option
+from ecrm_core.workflow.engine import Facts
 from ecrm_core.workflow.model import StateSet
 from ecrm_core.workflow.services import REQUEST as REQUEST_SET
 from ecrm_core.workflow.services import state_set_of
@@ -36,7 +36,9 @@ class RequestPage:
     page: int
 
 
-class RequestService:
+class RequestService(DocumentFlow):
+    KIND, REPOSITORY, STATE_SET = REQUEST, "requests", REQUEST_SET
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -182,11 +184,6 @@ class RequestService:
             uow.commit()
             return request
 
-    def _editable(self, uow: UnitOfWork, policy: Policy, request_id: Any) -> Request:
-        request = existing(uow.requests, REQUEST, request_id)
-        policy.require(Action.EDIT, REQUEST, chain_of(uow, request.ref))
-        return request
-
     def update(self, actor_id: int, request_id: Any, data: Data) -> Request:
         """Edit the subject, description, due day, service kind and conditions; put the
         request in a contract of its client; reassign it (``assignee_id``)."""
@@ -225,11 +222,7 @@ class RequestService:
             policy = policy_for(uow, actor_id)
             request = self._editable(uow, policy, request_id)
             request.check_version(expected_version({"version": version}))
-            state_set = state_set_of(uow, REQUEST_SET)
-            before = request.state
-            self.mover.move(uow, state_set, request, to_state, self.facts(uow, request),
-                            self.context(uow, request), policy, reason)
-            request.tell_state(state_set, before)
+            self._moved(uow, policy, request, to_state, reason)
             uow.commit()
             return request
 
@@ -241,19 +234,6 @@ class RequestService:
             request = existing(uow.requests, REQUEST, request_id)
             policy.require(Action.VIEW, REQUEST, chain_of(uow, request.ref))
             return request
-
-    def options(self, actor_id: int, request_id: Any) -> tuple[StateSet, tuple[Option, ...]]:
-        """The request's state set and the changes of state the actor is offered."""
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            request = existing(uow.requests, REQUEST, request_id)
-            chain = chain_of(uow, request.ref)
-            policy.require(Action.VIEW, REQUEST, chain)
-            state_set = state_set_of(uow, REQUEST_SET)
-            if not policy.allows(Action.EDIT, REQUEST, chain):
-                return state_set, ()
-            return state_set, self.mover.options(state_set, request, self.facts(uow, request),
-                                                 self.context(uow, request), policy)
 
     def _page(self, uow: UnitOfWork, page: Any, **filters: Any) -> RequestPage:
         number = page_number(page)

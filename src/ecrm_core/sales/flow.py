@@ -1,0 +1,58 @@
+"""What the services of documents that run by a state set share (requests, invoices; later
+deals and orders): the document the actor may edit, a change of state by hand told in the
+client's history, and the changes of state offered to the actor."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ecrm_core.access.model import Action
+from ecrm_core.access.policy import Policy
+from ecrm_core.access.services import chain_of, policy_for
+from ecrm_core.kernel.uow import UnitOfWork, existing
+from ecrm_core.workflow.engine import Option
+from ecrm_core.workflow.model import StateSet
+from ecrm_core.workflow.services import state_set_of
+
+
+class DocumentFlow:
+    """A base of the services whose documents run by a state set. Subclasses name the
+    document's ``KIND``, its unit of work repository ``REPOSITORY`` and its state set's
+    code ``STATE_SET``, and give ``facts`` / ``context`` (what the engine and the on-enter
+    actions are told) and ``mover``."""
+
+    KIND: ClassVar[str]
+    REPOSITORY: ClassVar[str]
+    STATE_SET: ClassVar[str]
+
+    def _editable(self, uow: UnitOfWork, policy: Policy, ident: Any) -> Any:
+        document = existing(getattr(uow, self.REPOSITORY), self.KIND, ident)
+        policy.require(Action.EDIT, self.KIND, chain_of(uow, document.ref))
+        return document
+
+    def _moved(self, uow: UnitOfWork, policy: Policy, document: Any, to_state: Any,
+               reason: Any) -> StateSet:
+        """Move ``document`` by hand (the engine checks the transition) and tell its client;
+        the state set it runs by."""
+        state_set = state_set_of(uow, self.STATE_SET)
+        before = document.state
+        self.mover.move(uow, state_set, document, to_state,  # type: ignore[attr-defined]
+                        self.facts(uow, document),  # type: ignore[attr-defined]
+                        self.context(uow, document), policy, reason)  # type: ignore[attr-defined]
+        document.tell_state(state_set, before)
+        return state_set
+
+    def options(self, actor_id: int, ident: Any) -> tuple[StateSet, tuple[Option, ...]]:
+        """The document's state set and the changes of state the actor is offered (none
+        to those who may only look)."""
+        with self.uow_factory(readonly=True) as uow:  # type: ignore[attr-defined]
+            policy = policy_for(uow, actor_id)
+            document = existing(getattr(uow, self.REPOSITORY), self.KIND, ident)
+            chain = chain_of(uow, document.ref)
+            policy.require(Action.VIEW, self.KIND, chain)
+            state_set = state_set_of(uow, self.STATE_SET)
+            if not policy.allows(Action.EDIT, self.KIND, chain):
+                return state_set, ()
+            return state_set, self.mover.options(  # type: ignore[attr-defined]
+                state_set, document, self.facts(uow, document),  # type: ignore[attr-defined]
+                self.context(uow, document), policy)  # type: ignore[attr-defined]

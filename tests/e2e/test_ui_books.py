@@ -14,7 +14,8 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -346,6 +347,10 @@ def test_the_item_picker_finds_items_by_name(as_clerk, books):
     assert as_clerk.get("/admin/items/lookup?q=ничего").get_json()["results"] == []
 
 
+def _moscow_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Moscow")).date()
+
+
 # -- prices (PRD-3) ----------------------------------------------------------------------------
 
 
@@ -356,7 +361,8 @@ def test_prices_are_added_closed_refused_on_overlap_and_deleted(as_admin, system
     page = as_admin.get(url)
     html = page.get_data(as_text=True)
     assert "12 500,00" in page_text(page) and "действует сегодня" in page_text(page)
-    assert f'name="valid_from" value="{date.today().isoformat()}"' in html
+    # the admin has no zone of their own: the page's "today" is Moscow's, not the machine's
+    assert f'name="valid_from" value="{_moscow_today().isoformat()}"' in html
 
     added = as_admin.post(url + "/prices", data={
         "price_type_id": str(retail.id), "valid_from": "2026-01-01", "valid_to": "",
@@ -546,7 +552,7 @@ def test_price_types_and_client_types(as_admin, system, books):
 def test_contract_types_with_attributes_and_number_patterns(as_admin, system, world):
     contracts, d = system.app.contracts, world["director"].id
     listing = page_text(as_admin.get("/admin/contract-types"))
-    year = date.today().year
+    year = _moscow_today().year
     assert "Договор с физическим лицом" in listing and f"Ф-{year}-0001" in listing
 
     before = snapshot(system)

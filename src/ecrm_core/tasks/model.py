@@ -20,6 +20,7 @@ import attrs
 from ecrm_core.kernel.events import DomainEvent, FieldChange
 from ecrm_core.kernel.model import Aggregate, entity
 from ecrm_core.kernel.refs import ObjectRef
+from ecrm_core.org.calendar import WEEKDAYS
 
 TASK, TASK_TYPE, ESCALATION_RULE, TASK_ESCALATION = (
     "task", "task_type", "escalation_rule", "task_escalation")
@@ -92,22 +93,10 @@ def reminder_moment(due_date: date, due_time: time | None, tz: str, minutes: int
 
 def add_working_days(moment: datetime, days: int, tz: str) -> datetime:
     """The moment when ``days`` whole working days (Mon–Fri, local) have passed since
-    ``moment``: working time accrues only on weekdays, so Thursday 23:59 + 1 is Friday
-    23:59, Friday 00:00 (the end of a Thursday deadline day) + 1 is Saturday 00:00, and
-    Friday 10:00 + 1 is Monday 10:00. Russian zones keep no daylight saving: local
-    wall-clock arithmetic is exact."""
-    local_zone = zone(tz)
-    cursor = moment.astimezone(local_zone).replace(tzinfo=None)
-    remaining = timedelta(days=days)
-    while remaining > timedelta(0):
-        next_day = datetime.combine(cursor.date() + timedelta(days=1), time(0))
-        if cursor.weekday() < 5:
-            if next_day - cursor >= remaining:
-                cursor += remaining
-                break
-            remaining -= next_day - cursor
-        cursor = next_day
-    return cursor.replace(tzinfo=local_zone).astimezone(UTC)
+    ``moment`` (``org.calendar.WorkCalendar.add_working_days`` without holidays): Thursday
+    23:59 + 1 is Friday 23:59, Friday 00:00 + 1 is Saturday 00:00, Friday 10:00 + 1 is
+    Monday 10:00."""
+    return WEEKDAYS.add_working_days(moment, days, tz)
 
 
 def local_day(moment: datetime, tz: str) -> date:
@@ -185,6 +174,8 @@ class Task(Aggregate):
     what: str = ""
     result: str = ""
     counterparty_id: int | None = None
+    #: the deal the task is about (TASK-2: it shows on the deal and on its client)
+    deal_id: int | None = None
     contact_id: int | None = None
     project_id: int | None = None
     #: reminder lead in minutes overriding the type's; 0: none; None: the type's

@@ -41,6 +41,7 @@ from ecrm_core.workflow.model import (
     LinkedInState,
     NotifyEmployees,
     OnEnter,
+    Outcome,
     PlanPayment,
     PlanTask,
     Recipient,
@@ -167,6 +168,23 @@ class _Reader:
                 out.add(role)
         return frozenset(out)
 
+    def recipient(self) -> Recipient:
+        try:
+            return Recipient(self.data.get("who") or Recipient.RESPONSIBLE.value)
+        except ValueError:
+            self.fail("who", "one of: " + ", ".join(w.value for w in Recipient))
+            return Recipient.RESPONSIBLE
+
+    def outcome(self) -> Outcome | None:
+        value = self.data.get("outcome")
+        if value in (None, ""):
+            return None
+        try:
+            return Outcome(value)
+        except ValueError:
+            self.fail("outcome", "one of: " + ", ".join(o.value for o in Outcome))
+            return None
+
     def kind(self, known: tuple[type, ...]) -> type | None:
         value = self.data.get("type")
         found = next((k for k in known if k.type == value), None)
@@ -198,18 +216,15 @@ def _on_enter(errors: dict[str, str], data: Any, at: str) -> OnEnter | None:
     if kind is PlanTask:
         return PlanTask(r.text("task_type", max_len=40),
                         r.whole("due_in_hours", 0, MAX_HOURS, default=0) or 0,
-                        r.text("what", default="", max_len=MAX_TEXT))
+                        r.text("what", default="", max_len=MAX_TEXT), r.recipient())
     if kind is PlanPayment:
+        fixed = r.data.get("amount")
         return PlanPayment(r.text("amount_field", default="total", max_len=64),
                            r.decimal("percent", default="100"),
-                           r.whole("due_in_days", 0, MAX_DAYS, default=0) or 0)
+                           r.whole("due_in_days", 0, MAX_DAYS, default=0) or 0,
+                           None if fixed in (None, "") else r.decimal("amount"))
     if kind is NotifyEmployees:
-        who_raw = r.data.get("who", Recipient.RESPONSIBLE.value)
-        try:
-            who = Recipient(who_raw)
-        except ValueError:
-            r.fail("who", "one of: " + ", ".join(w.value for w in Recipient))
-            who = Recipient.RESPONSIBLE
+        who = r.recipient()
         role_raw = r.data.get("role")
         role = None if role_raw in (None, "") else r.role(r.path("role"), role_raw)
         return NotifyEmployees(who, r.text("text", max_len=MAX_TEXT), role)
@@ -225,13 +240,24 @@ def _state(errors: dict[str, str], data: Any, at: str) -> StateDef | None:
         action = _on_enter(errors, item, f"{at}.on_enter[{j}]")
         if action is not None:
             actions.append(action)
+    leave = []
+    for j, item in enumerate(r.items("leave_guards")):
+        guard = _guard(errors, item, f"{at}.leave_guards[{j}]")
+        if guard is not None:
+            leave.append(guard)
     colour = r.text("colour", default="#9e9e9e", max_len=7).lower()
+    visible = r.data.get("visible")
     return StateDef(
         code=r.text("code", max_len=40), name=r.text("name"),
         order=r.whole("order", -10**6, 10**6, default=0) or 0,
         initial=r.flag("initial"), final=r.flag("final"), colour=colour,
         norm_hours=r.whole("norm_hours", 1, MAX_HOURS, optional=True),
-        on_enter=tuple(actions))
+        on_enter=tuple(actions),
+        norm_days=r.whole("norm_days", 1, MAX_DAYS, optional=True),
+        probability=r.whole("probability", 0, 100, optional=True),
+        outcome=r.outcome(), required=r.names("required"),
+        visible=None if visible is None else r.names("visible"),
+        leave_guards=tuple(leave))
 
 
 def _transition(errors: dict[str, str], data: Any, at: str) -> TransitionDef | None:
@@ -286,15 +312,42 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Fields of an on-enter action left out of its plain form while they hold their default
+#: (so that the sets written before they existed keep their shape).
+_DEFAULTED = {"who": Recipient.RESPONSIBLE, "amount": None}
+
+
 def dump_item(item: Guard | OnEnter) -> dict[str, Any]:
-    return {"type": item.type, **{f.name: _plain(getattr(item, f.name))
-                                  for f in attrs.fields(type(item))}}
+    return {"type": item.type, **{
+        f.name: _plain(getattr(item, f.name)) for f in attrs.fields(type(item))
+        if not (isinstance(item, PlanTask | PlanPayment) and f.name in _DEFAULTED
+                and getattr(item, f.name) == _DEFAULTED[f.name])}}
+
+
+def _dump_state(s: StateDef) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": s.code, "name": s.name, "order": s.order, "initial": s.initial,
+        "final": s.final, "colour": s.colour, "norm_hours": s.norm_hours,
+        "on_enter": [dump_item(a) for a in s.on_enter]}
+    # A deal template's settings (DEAL-2, DEAL-4), written only when set: the sets of
+    # requests and invoices keep their shape (history, exports).
+    if s.norm_days is not None:
+        out["norm_days"] = s.norm_days
+    if s.probability is not None:
+        out["probability"] = s.probability
+    if s.outcome is not None:
+        out["outcome"] = s.outcome.value
+    if s.required:
+        out["required"] = list(s.required)
+    if s.visible is not None:
+        out["visible"] = list(s.visible)
+    if s.leave_guards:
+        out["leave_guards"] = [dump_item(g) for g in s.leave_guards]
+    return out
 
 
 def dump_states(states: tuple[StateDef, ...]) -> list[dict[str, Any]]:
-    return [{"code": s.code, "name": s.name, "order": s.order, "initial": s.initial,
-             "final": s.final, "colour": s.colour, "norm_hours": s.norm_hours,
-             "on_enter": [dump_item(a) for a in s.on_enter]} for s in states]
+    return [_dump_state(s) for s in states]
 
 
 def dump_transitions(transitions: tuple[TransitionDef, ...]) -> list[dict[str, Any]]:

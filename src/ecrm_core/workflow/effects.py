@@ -82,6 +82,12 @@ class Context:
     chain: Sequence[ScopeNode] = ()
     #: the area's planned payment: ``plan_payment(uow, amount, due_on)``
     plan_payment: Callable[[UnitOfWork, Money, date], Any] | None = None
+    #: the object a planned task is about besides its client (``{"deal_id": 7}``: the
+    #: deal's tasks, TASK-2)
+    task_links: dict[str, int] = attrs.field(factory=dict)
+    #: when a task planned ``PlanTask.due_in_hours`` after entering falls due (an area
+    #: may count working days); default: calendar hours
+    task_due: Callable[[PlanTask, datetime], datetime] | None = None
 
 
 class Mover:
@@ -142,14 +148,20 @@ class Mover:
 
     def _plan_task(self, uow: UnitOfWork, action: PlanTask, context: Context, now: datetime,
                    actor_id: int | None) -> None:
+        from ecrm_core.org.services import head_of
         from ecrm_core.tasks.services import plan_task
 
-        if context.responsible_id is None:
+        responsible = context.responsible_id
+        if responsible is not None and action.who is Recipient.HEAD:
+            employee = uow.employees.get(responsible)
+            responsible = head_of(uow, employee) if employee else None
+        if responsible is None:
             return
-        plan_task(uow, self.clock, responsible_id=context.responsible_id,
-                  type_code=action.task_type, due_at=action.due_at(now),
+        due_at = context.task_due(action, now) if context.task_due else action.due_at(now)
+        plan_task(uow, self.clock, responsible_id=responsible,
+                  type_code=action.task_type, due_at=due_at,
                   what=action.what or context.title, counterparty_id=context.counterparty_id,
-                  created_by=actor_id)
+                  created_by=actor_id, **context.task_links)
 
     @staticmethod
     def _plan_payment(uow: UnitOfWork, action: PlanPayment, subject: engine.WorkflowSubject,
@@ -158,9 +170,11 @@ class Mover:
             return
         base = subject.amount(action.amount_field)
         base = getattr(base, "amount", base)
-        if not isinstance(base, Decimal | int) or base <= 0:
+        counted = action.sum_of(Decimal(base) if isinstance(base, Decimal | int)
+                                and not isinstance(base, bool) else None)
+        if counted is None:
             return
-        amount = Money.rounded(Decimal(base) * action.percent / 100)
+        amount = Money.rounded(counted)
         if amount:
             context.plan_payment(uow, amount, action.due_at(now).date())
 

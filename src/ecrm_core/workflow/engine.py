@@ -186,12 +186,29 @@ def permitted(transition: TransitionDef, roles: Collection[Role]) -> bool:
         transition.roles.intersection(roles))
 
 
+def conditions(state_set: StateSet | None, transition: TransitionDef) -> tuple[Guard, ...]:
+    """Everything a transition must pass (DEAL-2): the conditions to leave its state
+    (``StateDef.leave_guards``), its own guards, and the attributes its target state
+    requires."""
+    if state_set is None:
+        return transition.guards
+    source, target = state_set.state(transition.from_state), state_set.state(
+        transition.to_state)
+    found: list[Guard] = list(source.leave_guards) if source is not None else []
+    found.extend(transition.guards)
+    if target is not None and target.required:
+        found.append(RequiredFields(target.required))
+    return tuple(found)
+
+
 def unmet(transition: TransitionDef, subject: WorkflowSubject,
-          roles: Collection[Role] = ()) -> tuple[Blocker, ...]:
-    """The transition's guards that do not hold for ``subject`` and an actor holding
-    ``roles`` (the system, for automatic transitions, holds none)."""
+          roles: Collection[Role] = (), state_set: StateSet | None = None
+          ) -> tuple[Blocker, ...]:
+    """The conditions of the transition (``conditions``: with ``state_set``, its states'
+    too) that do not hold for ``subject`` and an actor holding ``roles`` (the system,
+    for automatic transitions, holds none)."""
     found: list[Blocker] = []
-    for guard in transition.guards:
+    for guard in conditions(state_set, transition):
         if isinstance(guard, RequiredFields):
             found.extend(Blocker(f, "required", guard) for f in guard.fields
                          if not _filled(subject.value(f)))
@@ -229,7 +246,8 @@ def available(state_set: StateSet, current: str, subject: WorkflowSubject,
             continue
         target = state_set.state(t.to_state)
         assert target is not None  # a sound set (check_definition)
-        found.append(Option(t, target, permitted(t, roles), unmet(t, subject, roles)))
+        found.append(Option(t, target, permitted(t, roles),
+                            unmet(t, subject, roles, state_set)))
     return tuple(sorted(found, key=lambda o: (o.target.order, o.target.code)))
 
 
@@ -260,7 +278,7 @@ def transition(state_set: StateSet, current: str, to_state: Any, subject: Workfl
         raise Conflict("this change of state is made automatically")
     if not permitted(t, roles):
         raise Forbidden("your role does not allow this change of state")
-    errors = {b.field: b.message for b in unmet(t, subject, roles)}
+    errors = {b.field: b.message for b in unmet(t, subject, roles, state_set)}
     if reason is None:
         reason = ""
     if not isinstance(reason, str):
@@ -286,7 +304,7 @@ def automatic(state_set: StateSet, current: str, subject: WorkflowSubject
     outcomes: list[TransitionOutcome] = []
     for _ in range(len(state_set.states)):
         step = next((t for t in state_set.outgoing(state)
-                     if t.automatic and not unmet(t, subject)), None)
+                     if t.automatic and not unmet(t, subject, (), state_set)), None)
         if step is None:
             return tuple(outcomes)
         outcomes.append(_outcome(state_set, step, subject, "", automatic=True))

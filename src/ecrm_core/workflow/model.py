@@ -35,6 +35,7 @@ from ecrm_core.access.model import Role
 from ecrm_core.kernel.errors import ValidationFailed
 from ecrm_core.kernel.events import FieldChange, ObjectChanged, ObjectCreated
 from ecrm_core.kernel.model import Aggregate, entity
+from ecrm_core.money import MAX_AMOUNT
 
 STATE_SET = "state_set"
 
@@ -122,12 +123,14 @@ class Recipient(enum.StrEnum):
 
 @attrs.frozen
 class PlanTask:
-    """Plan a task of the typical task ``task_type`` for the object's responsible employee,
-    due ``due_in_hours`` after the state is entered (DEAL-2)."""
+    """Plan a task of the typical task ``task_type`` for the object's responsible employee
+    (``who``: RESPONSIBLE) or their head (HEAD), due ``due_in_hours`` after the state is
+    entered (DEAL-2)."""
 
     task_type: str
     due_in_hours: int
     what: str = ""
+    who: Recipient = Recipient.RESPONSIBLE
     type: ClassVar[str] = "plan_task"
 
     def due_at(self, entered_at: datetime) -> datetime:
@@ -136,13 +139,24 @@ class PlanTask:
 
 @attrs.frozen
 class PlanPayment:
-    """Plan a payment of ``percent`` of the amount ``amount_field``, due ``due_in_days``
-    after the state is entered (DEAL-2)."""
+    """Plan a payment of ``percent`` of the amount ``amount_field`` — or of the fixed
+    ``amount`` (rubles) when it is given — due ``due_in_days`` after the state is entered
+    (DEAL-2)."""
 
     amount_field: str = "total"
     percent: Decimal = Decimal(100)
     due_in_days: int = 0
+    amount: Decimal | None = None
     type: ClassVar[str] = "plan_payment"
+
+    def sum_of(self, base: Decimal | None) -> Decimal | None:
+        """What the payment is for an object whose ``amount_field`` is ``base``: the fixed
+        amount, else the share of ``base`` (None: nothing to plan)."""
+        if self.amount is not None:
+            return self.amount if self.amount > 0 else None
+        if base is None or base <= 0:
+            return None
+        return base * self.percent / 100
 
     def due_at(self, entered_at: datetime) -> datetime:
         return entered_at + timedelta(days=self.due_in_days)
@@ -173,10 +187,25 @@ ON_ENTER: tuple[type, ...] = (PlanTask, PlanPayment, NotifyEmployees, EmailClien
 # -- states and transitions -----------------------------------------------------------
 
 
+class Outcome(enum.StrEnum):
+    """What a final state of a deal means (DEAL-3: won / lost with a reason)."""
+
+    WON = "won"
+    LOST = "lost"
+
+
 @attrs.frozen
 class StateDef:
-    """A state: ``order`` places it in lists and boards; ``norm_hours`` is how long an
-    object should stay in it (DEAL-4: longer → overdue in the state)."""
+    """A state: ``order`` places it in lists and boards; ``norm_hours`` (calendar hours) or
+    ``norm_days`` (working days by the company's calendar) is how long an object should
+    stay in it (DEAL-4: longer → overdue in the state).
+
+    What a deal template sets per state (DEAL-2): ``leave_guards`` — the conditions to
+    leave it (checked on every transition out of it, besides the transition's own
+    guards); ``required`` — the attributes that must be filled to enter it (and stay in
+    it); ``visible`` — the attributes the card shows in it (None: all); ``probability``
+    — the win probability in percent (the pipeline's weighted totals and the forecast,
+    RPT-4); ``outcome`` — for a final state, whether the object was won or lost."""
 
     code: str
     name: str
@@ -186,6 +215,17 @@ class StateDef:
     colour: str = "#9e9e9e"
     norm_hours: int | None = None
     on_enter: tuple[OnEnter, ...] = ()
+    norm_days: int | None = None
+    probability: int | None = None
+    outcome: Outcome | None = None
+    required: tuple[str, ...] = ()
+    visible: tuple[str, ...] | None = None
+    leave_guards: tuple[Guard, ...] = ()
+
+    def shows(self, field: str) -> bool:
+        """Whether the card shows the attribute ``field`` in this state (a required one
+        always shows)."""
+        return self.visible is None or field in self.visible or field in self.required
 
 
 @attrs.frozen
@@ -321,6 +361,8 @@ def _on_enter_errors(action: OnEnter, at: str) -> dict[str, str]:
             errors[f"{at}.due_in_hours"] = message
         if len(action.what) > MAX_TEXT:
             errors[f"{at}.what"] = f"at most {MAX_TEXT} characters"
+        if action.who not in (Recipient.RESPONSIBLE, Recipient.HEAD):
+            errors[f"{at}.who"] = "the responsible employee or their head"
     elif isinstance(action, PlanPayment):
         if not NAME_RE.match(action.amount_field):
             errors[f"{at}.amount_field"] = NAME_MESSAGE
@@ -328,6 +370,9 @@ def _on_enter_errors(action: OnEnter, at: str) -> dict[str, str]:
             errors[f"{at}.percent"] = "a percentage above 0 and at most 100"
         if message := _hours_error(action.due_in_days, 0, MAX_DAYS):
             errors[f"{at}.due_in_days"] = message
+        if action.amount is not None and not (
+                action.amount.is_finite() and 0 < action.amount <= MAX_AMOUNT):
+            errors[f"{at}.amount"] = "an amount above 0"
     elif isinstance(action, NotifyEmployees):
         if not action.text.strip():
             errors[f"{at}.text"] = "required"
@@ -404,6 +449,22 @@ def check_definition(code: str, name: str, states: tuple[StateDef, ...],
             errors[f"{at}.colour"] = "a colour like #1e88e5"
         if message := _hours_error(s.norm_hours, 1, MAX_HOURS):
             errors[f"{at}.norm_hours"] = message
+        if message := _hours_error(s.norm_days, 1, MAX_DAYS):
+            errors[f"{at}.norm_days"] = message
+        elif s.norm_days is not None and s.norm_hours is not None:
+            errors[f"{at}.norm_days"] = "give the norm in hours or in working days, not both"
+        if message := _hours_error(s.probability, 0, 100):
+            errors[f"{at}.probability"] = message
+        if s.outcome is not None and not s.final:
+            errors[f"{at}.outcome"] = "only a final state is won or lost"
+        for name_at, names in (("required", s.required), ("visible", s.visible or ())):
+            for k, field in enumerate(names):
+                if not NAME_RE.match(field):
+                    errors[f"{at}.{name_at}[{k}]"] = NAME_MESSAGE
+        if s.final and s.leave_guards:
+            errors[f"{at}.leave_guards"] = "a final state cannot be left"
+        for j, guard in enumerate(s.leave_guards):
+            errors.update(_guard_errors(guard, f"{at}.leave_guards[{j}]"))
         if s.initial and s.final:
             errors[f"{at}.final"] = "the initial state cannot be final"
         for j, action in enumerate(s.on_enter):

@@ -20,6 +20,7 @@ from ecrm_core.workflow.model import (
     MAX_NAME,
     SET_CODE_RE,
     STATE_SET,
+    ApprovalObtained,
     ConditionHolds,
     PlanTask,
     RequiredFields,
@@ -104,6 +105,45 @@ DEFAULT_STATE_SETS: tuple[Definition, ...] = (
             _cancel("draft"),
             _cancel("issued"),
             _cancel("partly_paid"),
+        ),
+    ),
+)
+
+
+#: ORD-1…ORD-3: customer orders. The orders area answers the conditions from the order's
+#: latest approval round (submitted and waiting / approved / refused) and the approval
+#: "estimate" (the latest round approved the estimate the order has now). Submitting
+#: (``OrderService.submit``) starts a round and moves a draft to approval; the answers
+#: move it on by themselves — approved, or back to the author's draft on a refusal.
+ORDER = "order"
+ESTIMATE = "estimate"
+ESTIMATE_SUBMITTED, ESTIMATE_APPROVED, ESTIMATE_REFUSED = (
+    "estimate_submitted", "estimate_approved", "estimate_refused")
+DEFAULT_STATE_SETS += (
+    Definition(
+        ORDER, "Заказы",
+        states=(
+            StateDef("draft", "Черновик", 10, initial=True, colour="#78909c"),
+            StateDef("approval", "На согласовании", 20, colour="#fb8c00", norm_hours=48),
+            StateDef("approved", "Согласован", 30, colour="#1e88e5"),
+            StateDef("connection", "Подключение", 40, colour="#8e24aa", norm_hours=120),
+            StateDef("connected", "Подключён", 50, final=True, colour="#43a047"),
+            StateDef("cancelled", "Отменён", 60, final=True, colour="#9e9e9e"),
+        ),
+        transitions=(
+            TransitionDef("draft", "approval", "Отправить на согласование",
+                          guards=(RequiredFields(("lines",)),
+                                  ConditionHolds(ESTIMATE_SUBMITTED))),
+            TransitionDef("approval", "approved", "Согласован", automatic=True,
+                          guards=(ConditionHolds(ESTIMATE_APPROVED),)),
+            TransitionDef("approval", "draft", "Возвращён автору", automatic=True,
+                          guards=(ConditionHolds(ESTIMATE_REFUSED),)),
+            TransitionDef("approved", "connection", "Передать в подключение",
+                          guards=(ApprovalObtained(ESTIMATE),)),
+            TransitionDef("connection", "connected", "Подключён"),
+            _cancel("draft"),
+            _cancel("approval"),
+            _cancel("approved"),
         ),
     ),
 )

@@ -20,6 +20,9 @@ REPOS = (
     "item_groups", "items", "service_kinds", "price_types", "client_types", "prices",
     "contract_types", "contracts", "requests", "invoices", "payments", "acts", "settlements",
     "documents",
+    "orders", "approval_routes", "approval_rounds", "billing_handoffs",
+    "deal_templates", "deals", "deal_stages", "deal_payments", "deal_escalations",
+    "calendar_days",
 )
 
 
@@ -233,7 +236,8 @@ def fake_app(**kw) -> tuple[Application, FakeStorage]:
         uow_factory=lambda readonly=False: FakeUnitOfWork(storage, clock, readonly=readonly),
         clock=clock, hasher=FakeHasher(), secrets=FakeSecrets(), mailer=mailer,
         search=FakeSearch(storage), registry=storage.registry, files=storage.files,
-        due_tasks=FakeDueTasks(storage), documents=storage.documents, **kw,
+        due_tasks=FakeDueTasks(storage), documents=storage.documents,
+        deal_figures=kw.pop("deal_figures", None) or FakeDealFigures(), **kw,
     )
     return app, storage
 
@@ -345,3 +349,92 @@ class FakeDocuments:
     def delete(self, key):
         self.blobs.pop(key, None)
         self.put_at.pop(key, None)
+
+
+class FakeDealFigures:
+    """The board's, the forecast's and the escalation job's figures computed by reading
+    the deals one by one (the SQL adapter groups them in the database)."""
+
+    def columns(self, uow, filters, now):
+        from ecrm_core.deals.ports import ColumnFigures
+
+        found: dict = {}
+        for deal in uow.deals.list(closed_at=None):
+            if not filters.matches(deal):
+                continue
+            c = found.get(deal.state, ColumnFigures())
+            found[deal.state] = ColumnFigures(
+                c.count + 1, c.amount + deal.amount.amount,
+                c.weighted + deal.amount.amount * deal.probability / 100,
+                c.overdue + (deal.due_in_state is not None and now >= deal.due_in_state))
+        return found
+
+    def forecast(self, uow, filters, first, last):
+        from decimal import Decimal
+
+        from ecrm_core.deals.ports import MonthFigures
+        from ecrm_core.deals.services import month_range
+
+        months = {m: dict(pipeline=Decimal(0), weighted=Decimal(0), planned=Decimal(0),
+                          planned_weighted=Decimal(0), actual=Decimal(0))
+                  for m in month_range(first, last)}
+        deals = {d.id: d for d in uow.deals.list() if filters.matches(d)}
+        for deal in deals.values():
+            if deal.closed_at is not None:
+                continue
+            planned = [p for p in uow.deal_payments.list(deal_id=deal.id)]
+            for p in planned:
+                cell = months.get(p.due_on.replace(day=1))
+                if cell is not None:
+                    cell["planned"] += p.amount.amount
+                    cell["planned_weighted"] += p.amount.amount * deal.probability / 100
+            if deal.expected_close_on is None:
+                continue
+            cell = months.get(deal.expected_close_on.replace(day=1))
+            if cell is None:
+                continue
+            rest = max(deal.amount.amount - sum((p.amount.amount for p in planned),
+                                                Decimal(0)), Decimal(0))
+            cell["pipeline"] += deal.amount.amount
+            cell["weighted"] += rest * deal.probability / 100
+        narrowed = any(v is not None for v in (filters.template_id, filters.manager_id,
+                                                filters.project_id))
+        invoices = {i.id: i for i in uow.invoices.list()}
+        for payment in uow.payments.list(planned=False):
+            invoice = invoices.get(payment.invoice_id)
+            if narrowed and (invoice is None or invoice.deal_id not in deals):
+                continue
+            cell = months.get(payment.paid_on.replace(day=1))
+            if cell is not None:
+                cell["actual"] += payment.amount.amount
+        return [MonthFigures(m, **{k: v.quantize(Decimal("0.01")) for k, v in cell.items()})
+                for m, cell in months.items()]
+
+    def overdue(self, uow, due_before, level, after_id, limit):
+        from ecrm_core.deals.ports import OverdueDeal
+
+        sent = {(e.deal_id, e.entered_at) for e in uow.deal_escalations.list(level=level)}
+        found = [OverdueDeal(d.id, d.template_id, d.manager_id, d.state, d.state_entered_at,
+                             d.due_in_state, d.number, d.name)
+                 for d in uow.deals.list(closed_at=None, id__gt=after_id, order_by=("id",))
+                 if d.due_in_state is not None and d.due_in_state <= due_before
+                 and (d.id, d.state_entered_at) not in sent]
+        return found[:limit]
+
+
+class FakeBilling:
+    """The billing system (ORD-3) in memory: takes each key once, like the real one
+    (a key sent again is "already taken", a success). ``outcomes``: what the next sends
+    raise, in order (None: accept), e.g. ``[BillingUnavailable("503"), None]``."""
+
+    def __init__(self, outcomes=()):
+        self.outcomes = list(outcomes)
+        self.sent: list[tuple[str, dict]] = []
+        self.accepted: dict[str, dict] = {}
+
+    def send(self, key, payload):
+        self.sent.append((key, payload))
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if outcome is not None:
+            raise outcome
+        self.accepted.setdefault(key, payload)

@@ -61,7 +61,9 @@ def test_a_new_company_has_the_reference_data():
     app, _ = fake_app()
     d = app.org.found_company("ООО", {"login": "dir", "password": PASSWORD,
                                       "full_name": "Д"}).id
-    assert {s.code for s in app.state_sets.state_sets(d)} == {"request", "invoice"}
+    codes = {s.code for s in app.state_sets.state_sets(d)}
+    # requests, invoices, and (issue 6) customer orders and the default deal templates
+    assert {"request", "invoice", "deal:b2b_connection", "deal:equipment_supply"} <= codes
     assert {t.code for t in app.products.price_types(d)} == {"retail", "wholesale"}
     assert {t.code for t in app.products.client_types(d)} == {"corporate", "partner"}
     assert {t.code for t in app.contracts.types(d)} == {"services", "individual"}

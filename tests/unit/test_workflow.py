@@ -394,13 +394,15 @@ def w():
 
 def test_a_new_company_has_the_default_sets(w):
     books = w.books.state_sets(w.mgr.id)
-    assert sorted(s.code for s in books) == [INVOICE, REQUEST]
+    # the defaults (requests, invoices, orders) and the deal templates' own sets
+    assert {d.code for d in DEFAULT_STATE_SETS} == {INVOICE, REQUEST, "order"}
+    assert {d.code for d in DEFAULT_STATE_SETS} <= {s.code for s in books}
     with w.app.uow_factory(readonly=True) as uow:
         assert state_set_of(uow, REQUEST).initial.name == "Новая"
         with pytest.raises(NotFound):
             state_set_of(uow, "deal")
     rows = [h for h in w.storage.stores["history"].values() if h.subject_kind == "state_set"]
-    assert len(rows) == 2 and rows[0].changes[2]["field"] == "states"
+    assert len(rows) == len(books) and rows[0].changes[2]["field"] == "states"
 
 
 def data_of(s: StateSet, **changes) -> dict:

@@ -26,7 +26,11 @@ CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT = (
     "contract", "request", "invoice", "payment", "act", "document")
 #: A client's sales documents (CON, REQ, INV, DOC-1): they hang under the counterparty
 #: (payments under their invoice, documents under their owner).
-CLIENT_DOCUMENTS = (CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT)
+CLIENT_DOCUMENTS = (CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT, "deal")
+#: Customer orders (ORD-1…ORD-3) are a client's documents too: an order hangs under its
+#: contract or client, its approval rounds and billing hand-offs under the order.
+ORDER, APPROVAL_ROUND, BILLING_HANDOFF = "order", "approval_round", "billing_handoff"
+CLIENT_DOCUMENTS += (ORDER, APPROVAL_ROUND, BILLING_HANDOFF)
 #: Who works a client works its documents: registers contracts, requests, invoices,
 #: payments and acts, moves them through their states, attaches files.
 CLIENT_WORK = frozenset((a, kind) for kind in CLIENT_DOCUMENTS
@@ -38,6 +42,14 @@ INVOICE_WORK = frozenset({(A.VIEW, INVOICE), (A.EDIT, INVOICE)} | {
 #: An internal request's author and its assignee see and work it (REQ-1).
 REQUEST_WORK = frozenset({(A.VIEW, REQUEST), (A.EDIT, REQUEST), (A.VIEW, DOCUMENT),
                           (A.CREATE, DOCUMENT), (A.DELETE, DOCUMENT)})
+DEAL, DEAL_APPROVAL = "deal", "deal_approval"
+#: DEAL-3: the deal manager works their deal (edits it, moves it, attaches its
+#: documents); their department head too, and may record the approvals it asks for.
+DEAL_WORK = frozenset({(A.VIEW, DEAL), (A.EDIT, DEAL), (A.VIEW, DOCUMENT),
+                       (A.CREATE, DOCUMENT), (A.DELETE, DOCUMENT)})
+#: Heads of sales move deals and record approvals (DEAL-2); they also see every deal's
+#: figures (``Policy.sees_all_deal_figures``).
+DEAL_SUPERVISION = frozenset({(A.EDIT, DEAL), (A.EDIT, DEAL_APPROVAL)})
 
 #: role -> {(action, kind of object acted on)} allowed inside the role's scope.
 PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
@@ -63,7 +75,7 @@ PERMISSIONS: dict[Role, frozenset[tuple[Action, str]]] = {
         }
     ),
     # Heads of sales plan and check the work of the employees in their scope (TASK-6).
-    Role.SALES_MANAGEMENT: TASK_WORK | frozenset(
+    Role.SALES_MANAGEMENT: TASK_WORK | DEAL_SUPERVISION | frozenset(
         (A.VIEW, kind) for kind in CLIENT_DOCUMENTS),
     # CAT-2: the curator registers clients in the catalog, appoints their managers and
     # grants others the right to register; may nest catalogs inside it.
@@ -95,9 +107,11 @@ EVERYONE: frozenset[tuple[Action, str]] = frozenset(
         refs.SERVICE, refs.ROLE_ASSIGNMENT, CATALOG, COUNTERPARTY, CONTACT,
         CURATOR_ASSIGNMENT, "task_type", "escalation_rule", "state_set",
         "item_group", "item", "service_kind", "price_type", "client_type", "price",
-        "contract_type",
+        "contract_type", "deal_template", "calendar_day",
     )
 )
+#: The approval routes of orders (ORD-2) are a reference book everyone reads.
+EVERYONE = EVERYONE | frozenset({(A.VIEW, "approval_route")})
 
 #: Kinds of the organisation (what the admin section manages).
 ORGANISATION = frozenset({refs.COMPANY, refs.DEPARTMENT, refs.EMPLOYEE, refs.PROJECT,
@@ -110,12 +124,13 @@ DIRECTION_ROLES = frozenset({Role.CLIENT_MANAGER})
 #: What an employee may do with objects that hang under their own card (their messages,
 #: their tasks).
 OWN: frozenset[tuple[Action, str]] = frozenset({(A.VIEW, refs.MESSAGE)}) | TASK_WORK \
-    | REQUEST_WORK
+    | REQUEST_WORK | DEAL_WORK
 
 #: A department head (up the employee's tree) sets the employee's personal services
 #: (ORG-5) and plans and checks their tasks (TASK-6).
 HEAD: frozenset[tuple[Action, str]] = frozenset({(A.MANAGE_SERVICES, refs.EMPLOYEE)}
-                                                ) | TASK_WORK | REQUEST_WORK
+                                                ) | TASK_WORK | REQUEST_WORK | DEAL_WORK \
+    | frozenset({(A.EDIT, DEAL_APPROVAL)})
 #: An employee's own head (``Employee.head_id``), who may sit in another department,
 #: plans and checks their tasks only (TASK-6).
 PERSONAL_HEAD: frozenset[tuple[Action, str]] = TASK_WORK
@@ -235,6 +250,14 @@ class Policy:
                 for a in self.assignments)):
             raise Forbidden("only the Director, an Administrator or Sales management "
                             "sets prices")
+
+    @property
+    def sees_all_deal_figures(self) -> bool:
+        """The pipeline board and the forecast of everyone's deals (RPT-4) are the
+        Director's and Sales management's (wherever granted); others see their own."""
+        return self.is_director or any(
+            a.role is Role.SALES_MANAGEMENT and a.employee_id == self.actor_id
+            for a in self.assignments)
 
     def allows(self, action: Action, kind: str, chain: Sequence[ScopeNode], project_id=None):
         return is_allowed(self.actor_id, self.assignments, action, kind, chain, project_id)

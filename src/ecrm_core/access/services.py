@@ -51,6 +51,9 @@ REPOSITORIES: dict[str, str] = {
     "payment": "payments",
     "act": "acts",
     "document": "documents",
+    "deal_template": "deal_templates",
+    "deal": "deals",
+    "calendar_day": "calendar_days",
 }
 
 
@@ -114,13 +117,32 @@ PARENTS: dict[str, Callable] = {
     "act": lambda uow, a: ObjectRef("contract", a.contract_id) if a.contract_id
     else ObjectRef("counterparty", a.counterparty_id),
     "document": lambda uow, d: ObjectRef(d.owner_kind, d.owner_id),
+    "deal_template": lambda uow, _obj: _company_ref(uow),
+    "calendar_day": lambda uow, _obj: _company_ref(uow),
+    "deal": lambda uow, d: ObjectRef("counterparty", d.counterparty_id),
 }
 
+
+#: Customer orders (ORD-1…ORD-3): an order hangs under its contract or its client, its
+#: approval rounds and billing hand-offs under the order; approval routes are a reference
+#: book of the Company.
+REPOSITORIES.update({"order": "orders", "approval_route": "approval_routes",
+                     "approval_round": "approval_rounds",
+                     "billing_handoff": "billing_handoffs"})
+PARENTS.update({
+    "order": lambda uow, o: ObjectRef("contract", o.contract_id) if o.contract_id
+    else ObjectRef("counterparty", o.counterparty_id),
+    "approval_round": lambda uow, r: ObjectRef("order", r.order_id),
+    "billing_handoff": lambda uow, h: ObjectRef("order", h.order_id),
+    "approval_route": lambda uow, _obj: _company_ref(uow),
+})
 
 #: kind -> function giving the employees who work an object of that kind besides those
 #: of its ancestry: a request's assignee (REQ-1) works it as its author does.
 WORKERS: dict[str, Callable] = {
     "request": lambda uow, r: (r.assignee_id,),
+    # DEAL-3: the deal manager (and, through the chain, their department heads)
+    "deal": lambda uow, d: (d.manager_id,),
 }
 
 

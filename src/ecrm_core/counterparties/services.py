@@ -517,6 +517,7 @@ class CounterpartyService:
             "contracts": uow.contracts.count(counterparty_id=card.id),
             "requests": uow.requests.count(counterparty_id=card.id),
             "invoices": uow.invoices.count(counterparty_id=card.id),
+            "orders": uow.orders.count(counterparty_id=card.id),
             "acts": uow.acts.count(counterparty_id=card.id),
             "documents": uow.documents.count(owner_kind=COUNTERPARTY, owner_id=card.id),
         }

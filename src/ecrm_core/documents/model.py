@@ -12,7 +12,7 @@ from ecrm_core.kernel.refs import ObjectRef
 
 DOCUMENT = "document"
 #: What a document may be attached to.
-OWNERS = frozenset({"counterparty", "contract", "invoice", "request"})
+OWNERS = frozenset({"counterparty", "contract", "invoice", "request", "deal"})
 MAX_SIZE = 20 * 1024 * 1024
 
 #: Accepted types by their first bytes (the name's extension is not trusted):

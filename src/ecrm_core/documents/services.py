@@ -49,6 +49,7 @@ class DocumentService:
         self.uow_factory = uow_factory
         self.clock = clock
         self.store = store
+        self.followers: list = []
 
     def _owner(self, owner_kind: Any, owner_id: Any) -> ObjectRef:
         fields = Fields()
@@ -57,6 +58,16 @@ class DocumentService:
             fields.errors["owner_kind"] = "one of: " + ", ".join(sorted(OWNERS))
         fields.check()
         return ObjectRef(owner_kind, ident)
+
+    def on_change(self, follower) -> None:
+        """``follower(uow, owner_ref, actor_id)`` is told, in the same unit of work, when
+        a document is attached to or removed from an object (a deal's "document
+        attached" condition may now hold, DEAL-2)."""
+        self.followers.append(follower)
+
+    def _tell(self, uow, owner_ref: ObjectRef, actor_id: int) -> None:
+        for follower in self.followers:
+            follower(uow, owner_ref, actor_id)
 
     def upload(self, actor_id: int, owner_kind: Any, owner_id: Any, filename: Any,
                data: bytes, note: Any = "") -> Document:
@@ -96,6 +107,7 @@ class DocumentService:
                 document.record(ObjectChanged(
                     subject=ObjectRef("counterparty", document.counterparty_id),
                     changes=(FieldChange("document", None, f"{name} ({owner_ref})"),)))
+            self._tell(uow, owner_ref, actor_id)
             uow.commit()
             return document
 
@@ -135,6 +147,7 @@ class DocumentService:
                     subject=ObjectRef("counterparty", document.counterparty_id),
                     changes=(FieldChange("document", document.filename, None),)))
             uow.documents.delete(document)
+            self._tell(uow, ObjectRef(document.owner_kind, document.owner_id), actor_id)
             uow.commit()
 
     def collect_garbage(self, grace: timedelta = GRACE) -> int:

@@ -89,6 +89,18 @@ class UnitOfWork(abc.ABC):
     acts: Repository
     settlements: Repository
     documents: Repository
+    # deals (DEAL-1…DEAL-4)
+    deal_templates: Repository
+    deals: Repository
+    deal_stages: Repository
+    deal_payments: Repository
+    deal_escalations: Repository
+    calendar_days: Repository
+    # customer orders (ORD-1…ORD-3)
+    orders: Repository
+    approval_routes: Repository
+    approval_rounds: Repository
+    billing_handoffs: Repository
 
     def __init__(
         self, clock: Clock, after_commit: Callable[[list[DomainEvent]], None] | None = None

@@ -251,7 +251,8 @@ class ContractService:
             policy.require(Action.DELETE, CONTRACT, chain_of(uow, contract.ref))
             contract.check_version(expected_version({"version": version}))
             links = {name: repo.count(contract_id=contract.id, limit=1) for name, repo in (
-                ("requests", uow.requests), ("invoices", uow.invoices), ("acts", uow.acts))}
+                ("requests", uow.requests), ("invoices", uow.invoices), ("acts", uow.acts),
+                ("orders", uow.orders))}
             links["documents"] = uow.documents.count(owner_kind=CONTRACT,
                                                      owner_id=contract.id, limit=1)
             if not contract.draft or any(links.values()):

@@ -30,11 +30,15 @@ class DocumentFlow:
         policy.require(Action.EDIT, self.KIND, chain_of(uow, document.ref))
         return document
 
+    def _set_of(self, uow: UnitOfWork, document: Any) -> StateSet:
+        """The state set ``document`` runs by (a deal's is its template's)."""
+        return state_set_of(uow, self.STATE_SET)
+
     def _moved(self, uow: UnitOfWork, policy: Policy, document: Any, to_state: Any,
                reason: Any) -> StateSet:
         """Move ``document`` by hand (the engine checks the transition) and tell its client;
         the state set it runs by."""
-        state_set = state_set_of(uow, self.STATE_SET)
+        state_set = self._set_of(uow, document)
         before = document.state
         self.mover.move(uow, state_set, document, to_state,  # type: ignore[attr-defined]
                         self.facts(uow, document),  # type: ignore[attr-defined]
@@ -50,7 +54,7 @@ class DocumentFlow:
             document = existing(getattr(uow, self.REPOSITORY), self.KIND, ident)
             chain = chain_of(uow, document.ref)
             policy.require(Action.VIEW, self.KIND, chain)
-            state_set = state_set_of(uow, self.STATE_SET)
+            state_set = self._set_of(uow, document)
             if not policy.allows(Action.EDIT, self.KIND, chain):
                 return state_set, ()
             return state_set, self.mover.options(  # type: ignore[attr-defined]

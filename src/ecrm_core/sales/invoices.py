@@ -33,11 +33,10 @@ from ecrm_core.money import (
     MAX_AMOUNT,
     InvoiceTotals,
     Money,
-    line_field,
     money_field,
 )
 from ecrm_core.org.services import today_of
-from ecrm_core.products.services import price_type_for, prices_for
+from ecrm_core.products.services import price_type_for
 from ecrm_core.sales.contracts import take_number
 from ecrm_core.sales.flow import DocumentFlow
 from ecrm_core.sales.model import (
@@ -54,6 +53,7 @@ from ecrm_core.sales.model import (
     state_name,
     totals_of,
 )
+from ecrm_core.sales.pricing import MAX_LINES, priced_lines
 from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts
 from ecrm_core.workflow.model import StateSet
@@ -62,7 +62,6 @@ from ecrm_core.workflow.services import PAID_IN_FULL, PARTLY_PAID, UNPAID, state
 
 Data = dict[str, Any]
 PAGE = 20
-MAX_LINES = 500
 INVOICE_PATTERN = ACT_PATTERN = "{seq}"
 CANCELLED = "cancelled"
 REQUISITES = ("name", "full_name", "inn", "kpp", "ogrn", "legal_address", "postal_address",
@@ -128,6 +127,18 @@ class InvoiceService(DocumentFlow):
         self.uow_factory = uow_factory
         self.clock = clock
         self.mover = Mover(clock)
+        self.followers: list = []
+
+    def on_change(self, follower) -> None:
+        """``follower(uow, invoice, actor_id)`` is told, in the same unit of work, when an
+        invoice issued for a deal changes state or is paid (the deal's "invoice issued /
+        paid" conditions, DEAL-2)."""
+        self.followers.append(follower)
+
+    def _tell(self, uow: UnitOfWork, invoice: Invoice, actor_id: int) -> None:
+        if invoice.deal_id is not None:
+            for follower in self.followers:
+                follower(uow, invoice, actor_id)
 
     # -- the engine's view of an invoice ------------------------------------------------
 
@@ -176,56 +187,8 @@ class InvoiceService(DocumentFlow):
 
     def _lines(self, uow: UnitOfWork, fields: Fields, raw: Any, day: date,
                price_type_id: int | None) -> tuple[Line, ...]:
-        if raw in (None, ""):
-            return ()
-        if not isinstance(raw, list | tuple):
-            fields.errors["lines"] = "must be a list"
-            return ()
-        if len(raw) > MAX_LINES:
-            fields.errors["lines"] = f"at most {MAX_LINES} lines"
-            return ()
-        lines: list[Line] = []
-        wanted = {}
-        for i, entry in enumerate(raw):
-            if isinstance(entry, dict):
-                wanted[i] = fields.ident({f"lines[{i}].item_id": entry.get("item_id")},
-                                         f"lines[{i}].item_id")
-        known = {item.id: item for item in uow.items.list(
-            id__in=sorted({v for v in wanted.values() if v}))} if any(wanted.values()) else {}
-        priced = {}
-        if price_type_id is not None:
-            priced = prices_for(uow, list(known), price_type_id, day)
-        for i, entry in enumerate(raw):
-            at = f"lines[{i}]"
-            if not isinstance(entry, dict):
-                fields.errors[at] = "must be an object"
-                continue
-            entry = dict(entry)
-            item_id = wanted.get(i)
-            item = known.get(item_id) if item_id else None
-            if item_id and item is None:
-                fields.errors[f"{at}.item_id"] = "no such item"
-                continue
-            if item is not None:
-                entry.setdefault("vat_rate", item.vat_rate)
-                if entry.get("price") in (None, "") and price_type_id is not None:
-                    price = priced.get(item.id)
-                    if price is None:
-                        fields.errors[f"{at}.price"] = (
-                            "no price for this item on the invoice's date: enter one")
-                        continue
-                    entry["price"] = price.amount.amount
-            name = fields.text({f"{at}.name": entry.get("name") or (item.name if item else "")},
-                               f"{at}.name", required=True, max_len=300)
-            unit = fields.text({f"{at}.unit": entry.get("unit") or (item.unit if item else "шт")},
-                               f"{at}.unit", max_len=20) or "шт"
-            money = line_field(fields, entry, at, on=day)
-            if money is None or not name:
-                continue
-            lines.append(Line(name=name, quantity=money.quantity, price=money.price,
-                              unit=unit, vat_rate=money.vat_rate.code, discount=money.discount,
-                              item_id=item.id if item else None))
-        return tuple(lines)
+        return tuple(p.line for p in priced_lines(uow, fields, raw, day, price_type_id,
+                                                  document="invoice", max_lines=MAX_LINES))
 
     def _contact(self, uow: UnitOfWork, fields: Fields, data: Data, client_id: int) -> Data:
         contact_id = fields.ident(data, "contact_id")
@@ -246,6 +209,18 @@ class InvoiceService(DocumentFlow):
             if contract is None or contract.counterparty_id != client_id:
                 fields.errors["contract_id"] = "not a contract of this client"
         return contract_id
+
+    @staticmethod
+    def _deal(uow: UnitOfWork, fields: Fields, data: Data, client_id: int) -> int | None:
+        """The deal the invoice is issued for: one of the client's open deals."""
+        deal_id = fields.ident(data, "deal_id")
+        if deal_id is not None:
+            deal = uow.deals.get(deal_id)
+            if deal is None or deal.counterparty_id != client_id:
+                fields.errors["deal_id"] = "not a deal of this client"
+            elif deal.closed_at is not None:
+                fields.errors["deal_id"] = "the deal is closed"
+        return deal_id
 
     def _manager(self, uow: UnitOfWork, fields: Fields, data: Data, default: int) -> int:
         manager_id = fields.ident(data, "manager_id") or default
@@ -302,6 +277,7 @@ class InvoiceService(DocumentFlow):
                                      price_type.id if price_type else None),
                 "due_on": fields.day(data, "due_on"),
                 "note": fields.text(data, "note", max_len=2000) or "",
+                "deal_id": self._deal(uow, fields, data, client.id),
                 **self._contact(uow, fields, data, client.id),
             }
             manager_id = self._manager(uow, fields, data, actor_id)
@@ -317,7 +293,7 @@ class InvoiceService(DocumentFlow):
             invoice.recount(counted)
             uow.invoices.add(invoice)
             invoice.record_created(("number", "counterparty_id", "state", "total", "vat",
-                                    *Invoice.EDITABLE))
+                                    "deal_id", *Invoice.EDITABLE))
             invoice.tell_client("invoice", None,
                                 f"{invoice.title} на {invoice.total.in_rubles()}")
             self._grant_manager(uow, invoice, manager_id, actor_id)
@@ -397,6 +373,7 @@ class InvoiceService(DocumentFlow):
             invoice.check_version(expected_version({"version": version}))
             state_set = self._moved(uow, policy, invoice, to_state, reason)
             resettle(uow, invoice.counterparty_id, state_set)
+            self._tell(uow, invoice, actor_id)
             uow.commit()
             return invoice
 
@@ -472,6 +449,7 @@ class InvoiceService(DocumentFlow):
                           self.context(uow, invoice), actor_id)
         invoice.tell_state(state_set, before)
         resettle(uow, invoice.counterparty_id, state_set)
+        self._tell(uow, invoice, actor_id)
 
     def delete_payment(self, actor_id: int, payment_id: Any, version: Any = None) -> None:
         """A payment registered by mistake goes, while its invoice is still open."""

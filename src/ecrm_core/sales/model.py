@@ -245,6 +245,8 @@ class Invoice(Aggregate, Mirrored):
     due_on: date | None = None
     note: str = ""
     created_at: datetime | None = None
+    #: the deal the invoice is issued for (DEAL-2: "an invoice issued / paid" conditions)
+    deal_id: int | None = None
 
     EDITABLE: ClassVar[tuple[str, ...]] = (
         "issued_on", "contract_id", "vat_included", "lines", "contact_id", "contact_name",

@@ -155,7 +155,7 @@ class JobReport:
 
 def plan_task(uow: UnitOfWork, clock: Clock, *, responsible_id: int, type_code: str,
               due_at: datetime, what: str = "", counterparty_id: int | None = None,
-              created_by: int | None = None) -> Task | None:
+              created_by: int | None = None, deal_id: int | None = None) -> Task | None:
     """A task planned by the system inside the caller's unit of work (a workflow state's
     on-enter action, DEAL-2): of the typical task ``type_code`` for ``responsible_id``,
     due on the responsible's local day and time of ``due_at``. None when the typical task
@@ -168,12 +168,12 @@ def plan_task(uow: UnitOfWork, clock: Clock, *, responsible_id: int, type_code: 
     now = clock.now()
     task = Task(responsible_id=responsible_id, task_type_id=kind.id, due_date=local.date(),
                 due_time=local.time().replace(second=0, microsecond=0, tzinfo=None),
-                what=what[:2000], counterparty_id=counterparty_id, created_at=now,
-                created_by=created_by, updated_at=now, updated_by=created_by)
+                what=what[:2000], counterparty_id=counterparty_id, deal_id=deal_id,
+                created_at=now, created_by=created_by, updated_at=now, updated_by=created_by)
     task.derive(employee.timezone, kind.remind_minutes)
     uow.tasks.add(task)
     task.record_created(("responsible_id", "task_type_id", "due_date", "due_time", "what",
-                         "counterparty_id"))
+                         "counterparty_id", "deal_id"))
     return task
 
 

@@ -93,13 +93,15 @@ def database_url(request) -> str:
 
 
 def make_system(url: str, tmp_path, **kw) -> System:
-    """A bootstrapped system on ``url``. The periodic task alerts job is off (its pass
-    would be one more message on every started queue) unless ``settings`` turn it on
-    (``task_alerts_minutes``; tests/integration/test_task_alerts.py)."""
+    """A bootstrapped system on ``url``. The periodic task and deal alerts jobs are off
+    (a pass would be one more message on every started queue) unless ``settings`` turn
+    them on (``task_alerts_minutes``, ``deal_alerts_minutes``;
+    tests/integration/test_task_alerts.py, test_deal_alerts_redis.py)."""
     settings = Settings.from_env(
         {"ECRM_DATA_DIR": str(tmp_path / "data"), "ECRM_DATABASE_URL": url,
          "ECRM_SECRET_KEY": "test-secret"},
-        **{"task_alerts_minutes": 0.0, **kw.pop("settings", {})},
+        **{"task_alerts_minutes": 0.0, "deal_alerts_minutes": 0.0,
+           **kw.pop("settings", {})},
     )
     return bootstrap(settings, hasher=kw.pop("hasher", FAST_HASHER), **kw)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import attrs
 from sqlalchemy.engine import Engine
 
+from ecrm_adapters.billing.filedrop import FileDropBilling
+from ecrm_adapters.billing.http import HttpBilling
+from ecrm_adapters.billing.unconfigured import UnconfiguredBilling
 from ecrm_adapters.files.documents import FilesystemDocumentStore
 from ecrm_adapters.files.local import LocalFileStore
 from ecrm_adapters.mail.smtp import NullMailer, SmtpMailer
@@ -18,6 +21,7 @@ from ecrm_adapters.registries.dadata import DadataRegistry
 from ecrm_adapters.registries.unconfigured import UnconfiguredRegistry
 from ecrm_adapters.security import Argon2Hasher, SystemClock, TokenSecrets
 from ecrm_adapters.settings import Settings
+from ecrm_adapters.sqlalchemy.deals import SqlDealFigures
 from ecrm_adapters.sqlalchemy.engine import make_engine
 from ecrm_adapters.sqlalchemy.migrate import upgrade
 from ecrm_adapters.sqlalchemy.search import SqlCounterpartySearch, SqlDueTasks
@@ -67,8 +71,23 @@ def make_registry(settings: Settings):
                           timeout=settings.registry_timeout)
 
 
+
+def make_billing(settings: Settings):
+    """The billing system (ORD-3): ECRM_BILLING_URL (HTTP) or ECRM_BILLING_DIR (a drop
+    folder) — not both; neither: hand-offs wait until one is set."""
+    if settings.billing_url and settings.billing_dir:
+        raise ValueError("set either ECRM_BILLING_URL or ECRM_BILLING_DIR, not both")
+    if settings.billing_url:
+        return HttpBilling(settings.billing_url, settings.billing_token,
+                           timeout=settings.billing_timeout)
+    if settings.billing_dir:
+        return FileDropBilling(settings.billing_dir)
+    return UnconfiguredBilling()
+
+
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=None,
-              hasher=None, mailer=None, registry=None, documents=None) -> System:
+              hasher=None, mailer=None, registry=None, documents=None,
+              billing=None) -> System:
     """Build the system from settings. ``migrate=True`` brings the schema up to date
     first (the embedded default does this on start)."""
     settings = settings or Settings.from_env()
@@ -86,7 +105,9 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = False, clock=
         search=SqlCounterpartySearch(engine), registry=registry or make_registry(settings),
         files=LocalFileStore(settings.data_dir / "files"), due_tasks=SqlDueTasks(engine),
         documents=documents or FilesystemDocumentStore(settings.documents_dir),
+        deal_figures=SqlDealFigures(),
         base_url=settings.base_url,
+        billing=billing or make_billing(settings),
     )
     attach_queue(system)
     return system

@@ -50,8 +50,21 @@ class Settings:
     #: Minutes between passes of the task alerts job — reminders and escalations
     #: (TASK-7); 0: the periodic job never runs (``ecrm tasks escalate`` still does).
     task_alerts_minutes: float = 5.0
+    #: minutes between passes of the deal alerts job (DEAL-4); 0 turns it off
+    deal_alerts_minutes: float = 15.0
     #: SQLite's page cache per connection, MiB (PostgreSQL: unused).
     sqlite_cache_mb: int = 128
+    #: The billing system (ORD-3): an HTTP endpoint taking one JSON document per POST
+    #: (``billing.http``), or a drop folder for JSON files (``billing.filedrop``); neither:
+    #: hand-offs wait, pending, until one is configured.
+    billing_url: str = ""
+    billing_token: str = ""
+    billing_dir: Path | None = None
+    #: Seconds to wait for the billing system's answer.
+    billing_timeout: float = 10.0
+    #: Minutes between sweeps of postponed hand-offs (0: never; the queue's own retries
+    #: still run).
+    billing_sweep_minutes: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -78,7 +91,13 @@ class Settings:
             registry_recheck_hours=_positive(env, "ECRM_REGISTRY_RECHECK_HOURS", 24.0,
                                              zero=True),
             task_alerts_minutes=_positive(env, "ECRM_TASK_ALERTS_MINUTES", 5.0, zero=True),
+            deal_alerts_minutes=_positive(env, "ECRM_DEAL_ALERTS_MINUTES", 15.0, zero=True),
             sqlite_cache_mb=max(1, round(_positive(env, "ECRM_SQLITE_CACHE_MB", 128.0))),
+            billing_url=env.get("ECRM_BILLING_URL", "").strip(),
+            billing_token=env.get("ECRM_BILLING_TOKEN", "").strip(),
+            billing_dir=Path(env["ECRM_BILLING_DIR"]) if env.get("ECRM_BILLING_DIR") else None,
+            billing_timeout=_positive(env, "ECRM_BILLING_TIMEOUT", 10.0),
+            billing_sweep_minutes=_positive(env, "ECRM_BILLING_SWEEP_MINUTES", 5.0, zero=True),
         )
         values.update(overrides)
         if "documents_dir" not in values:
@@ -90,6 +109,10 @@ class Settings:
     @property
     def registry_configured(self) -> bool:
         return bool(self.registry_token)
+
+    @property
+    def billing_configured(self) -> bool:
+        return bool(self.billing_url or self.billing_dir)
 
     @property
     def is_sqlite(self) -> bool:

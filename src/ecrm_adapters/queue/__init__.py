@@ -21,6 +21,7 @@ from ecrm_adapters.queue.brokers import is_embedded, make_broker
 from ecrm_adapters.queue.relay import OutboxRelay, delivery_key
 from ecrm_adapters.queue.runtime import QueueRuntime, attach_queue, run_worker
 from ecrm_adapters.queue.schedule import (
+    DealAlerts,
     JobBusy,
     JobLeases,
     PeriodicJob,
@@ -33,6 +34,7 @@ from ecrm_adapters.queue.schedule import (
 __all__ = [
     "QUEUE",
     "ROUTES",
+    "DealAlerts",
     "JobBusy",
     "JobLeases",
     "OutboxRelay",

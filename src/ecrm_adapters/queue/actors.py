@@ -18,6 +18,8 @@ import dramatiq
 from ecrm_adapters.queue.relay import delivery_key
 from ecrm_adapters.queue.schedule import (
     RECHECK_REGISTRY,
+    REDELIVER_BILLING,
+    RUN_DEAL_ALERTS,
     RUN_TASK_ALERTS,
     PeriodicJob,
     periodic_jobs,
@@ -31,6 +33,7 @@ QUEUE = "ecrm"
 
 DELIVER_MESSAGE_EMAIL = "deliver_message_email"
 EMAIL_CLIENT = "email_client"
+DELIVER_BILLING_HANDOFF = "deliver_billing_handoff"
 
 #: Retries of a failing actor (SMTP down, database busy): exponential backoff from
 #: 10 seconds up to an hour between tries, 12 tries in all (some four hours).
@@ -61,6 +64,10 @@ def _client_email_arguments(payload: dict[str, Any]) -> dict[str, Any]:
             "text": str(payload.get("text") or "")}
 
 
+def _handoff_arguments(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"handoff_id": int(payload["handoff_id"])}
+
+
 #: Event name -> route. An outbox row whose name has no route is marked published
 #: and sent nowhere.
 ROUTES: dict[str, Route] = {
@@ -69,6 +76,8 @@ ROUTES: dict[str, Route] = {
     # AUTO-1, MAIL-6: a state's on-enter action e-mails the client about a request or
     # an invoice.
     "ClientEmailRequested": Route(EMAIL_CLIENT, _client_email_arguments),
+    # ORD-3: an order entered "connection": its data goes to the billing system.
+    "BillingHandoffRequested": Route(DELIVER_BILLING_HANDOFF, _handoff_arguments),
 }
 
 
@@ -92,6 +101,21 @@ def register_actors(
         system.app.messages.email_client(str(to), str(template), str(text),
                                          delivery_key(int(outbox_id)))
 
+    def deliver_billing_handoff(outbox_id: int, handoff_id: int) -> None:
+        """ORD-3: send an order's billing document (``OrderService.deliver_handoff``).
+        Raises while the billing system does not take it, so the retries wait it out;
+        a hand-off accepted (or refused for good) before sends nothing — the hand-off is
+        its own idempotency record, and the billing system gets its key. The delivery
+        key is recorded once the hand-off is settled, so a restarted embedded queue
+        resends only the messages of hand-offs still waiting."""
+        system.app.orders.deliver_handoff(int(handoff_id), delivery_key(int(outbox_id)))
+
+    def redeliver_billing(cursor: int, holder: str) -> None:
+        """ORD-3: one sweep of postponed billing hand-offs (docs/queue.md, "Periodic
+        jobs"). A stale or duplicate message does nothing; a failed sweep is not retried
+        (the next one does its work)."""
+        steps[REDELIVER_BILLING].run(int(cursor), str(holder))
+
     def recheck_registry(after_id: int, holder: str) -> None:
         """CP-2: one batch of the periodic EGRUL status re-check, then the next batch
         (docs/queue.md, "Periodic jobs"). Raises while the register is unavailable, so
@@ -104,6 +128,12 @@ def register_actors(
         failed pass is not retried (the next one does its work)."""
         steps[RUN_TASK_ALERTS].run(int(cursor), str(holder))
 
+    def run_deal_alerts(cursor: int, holder: str) -> None:
+        """DEAL-4: one pass of the deal alerts job — notices about deals over their
+        state's norm, to the manager then the head, once each. A stale or duplicate
+        message does nothing; a failed pass is not retried (the next one does its work)."""
+        steps[RUN_DEAL_ALERTS].run(int(cursor), str(holder))
+
     actors = [
         dramatiq.actor(
             deliver_message_email, broker=broker, actor_name=DELIVER_MESSAGE_EMAIL,
@@ -113,8 +143,14 @@ def register_actors(
             email_client, broker=broker, actor_name=EMAIL_CLIENT, queue_name=queue_name,
             **RETRY_OPTIONS,
         ),
+        dramatiq.actor(
+            deliver_billing_handoff, broker=broker, actor_name=DELIVER_BILLING_HANDOFF,
+            queue_name=queue_name, **RETRY_OPTIONS,
+        ),
     ]
-    for name, fn in ((RECHECK_REGISTRY, recheck_registry), (RUN_TASK_ALERTS, run_task_alerts)):
+    for name, fn in ((RECHECK_REGISTRY, recheck_registry), (RUN_TASK_ALERTS, run_task_alerts),
+                     (REDELIVER_BILLING, redeliver_billing),
+                     (RUN_DEAL_ALERTS, run_deal_alerts)):
         job = steps.get(name)
         if job is not None:
             actors.append(dramatiq.actor(

@@ -49,6 +49,8 @@ RECHECK_REGISTRY = "recheck_registry"
 RECHECK_JOB = "registry_recheck"
 RUN_TASK_ALERTS = "run_task_alerts"
 TASK_ALERTS_JOB = "task_alerts"
+RUN_DEAL_ALERTS = "run_deal_alerts"
+DEAL_ALERTS_JOB = "deal_alerts"
 #: Cards per message. With ECRM_REGISTRY_TIMEOUT's default of 5 s a batch stays far
 #: below the actor's time limit even when the register is slow.
 RECHECK_BATCH = 20
@@ -358,10 +360,84 @@ class TaskAlerts(PeriodicJob):
         return 0
 
 
+REDELIVER_BILLING = "redeliver_billing"
+BILLING_SWEEP_JOB = "billing_sweep"
+
+
+class BillingSweep(PeriodicJob):
+    """The sweep of postponed billing hand-offs (ORD-3), every
+    ``ECRM_BILLING_SWEEP_MINUTES`` while a billing system is configured: hand-offs the
+    billing system did not take (down, timeout) are sent again once their back-off is
+    over — also after the queue's own retries of a hand-off have run out
+    (``OrderService.redeliver_due``). A pass is one message, claimed like the task
+    alerts' (the cursor counts the attempts), never retried: the next pass does its
+    work. A hand-off is never sent twice at once (the hand-off's own hold) nor after it
+    was accepted."""
+
+    name = BILLING_SWEEP_JOB
+    actor_name = REDELIVER_BILLING
+    lease = ALERTS_LEASE
+    actor_options = {"max_retries": 0, "time_limit": ALERTS_TIME_LIMIT_MS}
+    title = "billing sweep"
+
+    @property
+    def available(self) -> bool:
+        return self.system.settings.billing_configured
+
+    @property
+    def every(self) -> timedelta | None:
+        minutes = self.system.settings.billing_sweep_minutes
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+    def claim(self, cursor: int, holder: str) -> int | None:
+        return cursor + 1 if self.leases.advance(self.name, holder, cursor, cursor + 1) \
+            else None
+
+    def step(self, cursor: int) -> int:
+        try:
+            report = self.system.app.orders.redeliver_due()
+        except Exception:
+            log.exception("the billing sweep failed; the next one runs in %s", self.every)
+            return 0
+        if report.accepted or report.failed or report.waiting:
+            log.info("billing sweep: %d accepted, %d refused, %d still waiting",
+                     report.accepted, report.failed, report.waiting)
+        return 0
+
+
+class DealAlerts(TaskAlerts):
+    """Escalation of deals over their state's norm (DEAL-4): the manager, then their head,
+    once per stay and level (``DealService.escalate``), every
+    ``ECRM_DEAL_ALERTS_MINUTES``. One message a pass, claimed as ``TaskAlerts`` claims
+    its own; the once-only guarantee itself is the unique row per deal, stay and level
+    the notice is written with (a second pass or worker cannot write it again)."""
+
+    name = DEAL_ALERTS_JOB
+    actor_name = RUN_DEAL_ALERTS
+    title = "deal alerts pass"
+
+    @property
+    def every(self) -> timedelta | None:
+        minutes = self.system.settings.deal_alerts_minutes
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+    def step(self, cursor: int) -> int:
+        try:
+            sent = self.system.app.deals.escalate()
+        except Exception:
+            log.exception("the deal alerts pass failed; the next pass runs in %s",
+                          self.every)
+            return 0
+        if sent:
+            log.info("deal alerts: %d notice(s) about deals over their norm", sent)
+        return 0
+
+
 def periodic_jobs(system: System, broker: dramatiq.Broker) -> list[PeriodicJob]:
     """Every periodic job of ECRM, against ``broker`` (the scheduler's and the actors'
     list)."""
-    return [RegistryRecheck(system, broker), TaskAlerts(system, broker)]
+    return [RegistryRecheck(system, broker), TaskAlerts(system, broker),
+            BillingSweep(system, broker), DealAlerts(system, broker)]
 
 
 class Scheduler:

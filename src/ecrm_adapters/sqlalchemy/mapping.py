@@ -15,10 +15,13 @@ from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_core.access.model import RoleAssignment
 from ecrm_core.auth.model import ApiToken, LoginSession, LoginThrottle
 from ecrm_core.counterparties.model import Catalog, Contact, Counterparty, CuratorAssignment
+from ecrm_core.deals.model import Deal, DealEscalation, DealPayment, DealStage, DealTemplate
 from ecrm_core.documents.model import Document
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.kernel.model import HandledMessage
 from ecrm_core.messages.model import Message
+from ecrm_core.orders.model import ApprovalRound, ApprovalRoute, BillingHandoff, Order
+from ecrm_core.org.calendar import CalendarDay
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
 from ecrm_core.products.model import ClientType, Item, ItemGroup, Price, PriceType, ServiceKind
 from ecrm_core.sales.model import (
@@ -74,12 +77,25 @@ MAPPED = {
     "acts": (Act, t.acts),
     "settlements": (Settlement, t.settlements),
     "documents": (Document, t.documents),
+    # deals (DEAL-1…DEAL-4)
+    "deal_templates": (DealTemplate, t.deal_templates),
+    "deals": (Deal, t.deals),
+    "deal_stages": (DealStage, t.deal_stages),
+    "deal_payments": (DealPayment, t.deal_payments),
+    "calendar_days": (CalendarDay, t.calendar_days),
+    # customer orders (ORD-1…ORD-3)
+    "orders": (Order, t.orders),
+    "approval_routes": (ApprovalRoute, t.approval_routes),
+    "approval_rounds": (ApprovalRound, t.approval_rounds),
+    "billing_handoffs": (BillingHandoff, t.billing_handoffs),
 }
 
 #: repository name -> (class, table) of records kept as plain rows, not mapped
 #: (``uow.SqlRowsRepository``: written in bulk by the escalation job)
 ROWS = {
     "task_escalations": (TaskEscalation, t.task_escalations),
+    # the escalation job's notices (DEAL-4): added and read, never changed
+    "deal_escalations": (DealEscalation, t.deal_escalations),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,18 +23,23 @@ from sqlalchemy import (
 )
 
 from ecrm_adapters.sqlalchemy.types import (
+    APPROVAL_STEPS,
     ATTRIBUTE_DEFS,
+    DECISIONS,
     LINES,
+    ORDER_LINES,
     STATES,
     TEMPLATE,
     TRANSITIONS,
     MoneyType,
     StrEnum,
     UTCDateTime,
+    ValueJSON,
 )
 from ecrm_core.access.model import Role
 from ecrm_core.counterparties.model import AssignmentState, CounterpartyType, OrganisationStatus
 from ecrm_core.messages.model import ConfirmationState, MessageKind
+from ecrm_core.orders.model import HandoffState, RoundStatus
 from ecrm_core.org.model import ServiceState
 from ecrm_core.products.model import ItemKind
 from ecrm_core.sales.model import RequestKind
@@ -50,6 +56,8 @@ metadata = MetaData(naming_convention=NAMING)
 
 TS = UTCDateTime()
 MONEY = MoneyType()
+#: a tuple of names kept as a JSON list (a deal's approvals)
+NAMES = ValueJSON(list, tuple)
 
 
 def _id():
@@ -584,6 +592,141 @@ number_sequences = Table(
     Column("value", Integer, nullable=False),
 )
 
+# -- deals (DEAL-1…DEAL-4, RPT-4 first part; issue 6) ------------------------------------
+
+#: The reference book of deal templates (DEAL-1): the card's attributes; the template's
+#: states live in the state set ``deal:<code>`` (``state_sets``).
+deal_templates = Table(
+    "deal_templates", metadata, _id(), _version(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("attributes", ATTRIBUTE_DEFS, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("head_after_days", Integer, nullable=False, server_default="2"),
+    # counts the edits of the template's states: an edit of the states alone changes the
+    # row too, so its version guards concurrent edits (DEAL-1)
+    Column("revision", Integer, nullable=False, server_default="1"),
+)
+
+#: Deals (DEAL-3). ``planned`` is the sum of the deal's planned payments (``deal_payments``,
+#: kept in step by ``DealService``): the forecast weighs the part of the amount they do
+#: not cover in one pass over an index instead of a join (docs/performance.md).
+deals = Table(
+    "deals", metadata, _id(), _version(),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("template_id", Integer, ForeignKey("deal_templates.id"), nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("manager_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("planned", MONEY, nullable=False, server_default="0"),
+    Column("expected_close_on", Date),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("contact_id", Integer, ForeignKey("contacts.id")),
+    Column("attributes", JSON, nullable=False),
+    # the approvals obtained: a JSON list of names
+    Column("approvals", NAMES, nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("state_entered_at", TS),
+    Column("due_in_state", TS),
+    Column("probability", Integer, nullable=False, server_default="0"),
+    Column("outcome", String(10)),
+    Column("close_reason", Text, nullable=False, server_default=""),
+    Column("closed_at", TS),
+    Column("created_at", TS),
+    Column("note", Text, nullable=False, server_default=""),
+    # The pipeline board of a template: its open deals (closed_at NULL) by state — the
+    # columns' totals GROUP BY state and the cards, longest in the state first
+    # (state_entered_at, id) — with the filters' and the totals' columns riding along, so
+    # both read the index alone (an index-only scan of the template's open deals).
+    Index("ix_deals_board", "template_id", "closed_at", "state", "state_entered_at", "id",
+          "manager_id", "project_id", "expected_close_on", "amount", "probability",
+          "due_in_state"),
+    # The forecast (RPT-4): open deals by expected close date, covering what it sums
+    # (amount, planned, probability) and its filters — one range read of the index.
+    Index("ix_deals_forecast", "closed_at", "expected_close_on", "amount", "planned",
+          "probability", "template_id", "manager_id", "project_id"),
+    # Open deals in id order. The escalation job (DEAL-4): its batches are ranges, the
+    # norm's end checked in the index (as ``ix_tasks_state_id``). The forecast's planned
+    # payments: the open deals (probability, filters) read in id order and their payments
+    # probed in ``ix_deal_payments_deal`` in the same order — no row of either table read.
+    Index("ix_deals_open_due", "closed_at", "id", "due_in_state", "state_entered_at",
+          "probability", "template_id", "manager_id", "project_id", "expected_close_on"),
+    # a manager's deals newest first (the lists of a manager), filters in the index
+    Index("ix_deals_manager", "manager_id", "id", "template_id", "state", "project_id",
+          "expected_close_on"),
+    # a client's deals newest first (the client's Deals tab)
+    Index("ix_deals_counterparty", "counterparty_id", "id"),
+    # whether a state of a template is in use (the state sets' reference book)
+    Index("ix_deals_state", "state", "template_id"),
+    Index("ix_deals_contact_id", "contact_id"),
+    Index("ix_deals_project_id", "project_id"),
+)
+
+#: One stay of a deal in a state (DEAL-4: the time in each state).
+deal_stages = Table(
+    "deal_stages", metadata, _id(), _version(),
+    Column("deal_id", Integer, ForeignKey("deals.id"), nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("entered_at", TS, nullable=False),
+    Column("left_at", TS),
+    Column("working_hours", Float),
+    Index("ix_deal_stages_deal", "deal_id", "entered_at", "id"),
+)
+
+#: Payments planned on entering a state (DEAL-2), for the forecast (RPT-4).
+deal_payments = Table(
+    "deal_payments", metadata, _id(), _version(),
+    Column("deal_id", Integer, ForeignKey("deals.id"), nullable=False),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("state", String(40), nullable=False, server_default=""),
+    Column("created_at", TS),
+    # a deal's payments by due date (its card); with the amount, the forecast's probe of
+    # an open deal's payments in the months reads the index alone
+    Index("ix_deal_payments_deal", "deal_id", "due_on", "id", "amount"),
+    # the forecast's planned payments: a range of due dates with the amount and the deal
+    Index("ix_deal_payments_due", "due_on", "deal_id", "amount"),
+    Index("ix_deal_payments_counterparty_id", "counterparty_id"),
+)
+
+#: One notice per deal, stay and level (DEAL-4): a second copy of the escalation job
+#: fails on the unique constraint instead of sending again.
+deal_escalations = Table(
+    "deal_escalations", metadata, _id(), _version(),
+    Column("deal_id", Integer, ForeignKey("deals.id"), nullable=False),
+    Column("entered_at", TS, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("recipient_id", Integer, ForeignKey("employees.id")),
+    Column("sent_at", TS, nullable=False),
+    Column("state", String(40), nullable=False, server_default=""),
+    UniqueConstraint("deal_id", "entered_at", "level", name="uq_deal_escalations_once"),
+    Index("ix_deal_escalations_recipient_id", "recipient_id"),
+)
+
+#: The working-days calendar (DEAL-4): the days marked off on a weekday or working on a
+#: weekend.
+calendar_days = Table(
+    "calendar_days", metadata, _id(), _version(),
+    Column("day", Date, nullable=False, unique=True),
+    Column("working", Boolean, nullable=False, server_default="0"),
+    Column("note", String(200), nullable=False, server_default=""),
+)
+
+# A task and an invoice may be about a deal (TASK-2; DEAL-2's invoice conditions).
+tasks.append_column(Column("deal_id", Integer, ForeignKey("deals.id")))
+Index("ix_tasks_deal_id", tasks.c.deal_id)
+invoices.append_column(Column("deal_id", Integer, ForeignKey("deals.id")))
+Index("ix_invoices_deal_id", invoices.c.deal_id)
+# The forecast's received payments (RPT-4): by the day paid, the sum and the invoice (for
+# the deal filter) in the index.
+Index("ix_payments_actual", payments.c.planned, payments.c.paid_on, payments.c.amount,
+      payments.c.invoice_id)
+
+
 #: Domain events waiting to be handed to the queue (transactional outbox).
 outbox = Table(
     "outbox", metadata, _id(),
@@ -608,4 +751,84 @@ job_leases = Table(
     Column("started_at", TS),
     Column("finished_at", TS),
     UniqueConstraint("name"),
+)
+
+
+# -- customer orders (ORD-1…ORD-3, issue 6) -----------------------------------------------
+
+#: Customer orders (ORD-1): the lines as JSON (an invoice line's shape and its part:
+#: package / equipment / work), the one-time and monthly totals derived from them.
+orders = Table(
+    "orders", metadata, _id(), _version(),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("counterparty_id", Integer, ForeignKey("counterparties.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("employees.id"), nullable=False),
+    Column("ordered_on", Date, nullable=False),
+    Column("contract_id", Integer, ForeignKey("contracts.id")),
+    Column("price_type_id", Integer, ForeignKey("price_types.id")),
+    Column("vat_included", Boolean, nullable=False, server_default="1"),
+    Column("lines", ORDER_LINES, nullable=False),
+    Column("one_time_total", MONEY, nullable=False),
+    Column("monthly_total", MONEY, nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("state_entered_at", TS),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", TS),
+    # a client's orders newest first, filtered by state in the index
+    Index("ix_orders_counterparty", "counterparty_id", "id", "state"),
+    Index("ix_orders_contract", "contract_id", "id"),
+    Index("ix_orders_author_id", "author_id"),
+    # whether a state is in use (the state sets' reference book)
+    Index("ix_orders_state", "state"),
+)
+
+#: The reference book of approval routes (ORD-2): the steps as JSON
+#: (``{"role": …, "employee_id": …}``, exactly one set).
+approval_routes = Table(
+    "approval_routes", metadata, _id(), _version(),
+    Column("name", String(200), nullable=False),
+    Column("steps", APPROVAL_STEPS, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+#: One submission of an order's estimate (ORD-2): the route's steps and the estimate
+#: frozen as submitted, the step waiting and the decisions taken.
+approval_rounds = Table(
+    "approval_rounds", metadata, _id(), _version(),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("route_id", Integer, ForeignKey("approval_routes.id")),
+    Column("route_name", String(200), nullable=False, server_default=""),
+    Column("steps", APPROVAL_STEPS, nullable=False),
+    Column("estimate", JSON, nullable=False),
+    Column("order_version", Integer, nullable=False),
+    Column("step", Integer, nullable=False, server_default="0"),
+    Column("decisions", DECISIONS, nullable=False),
+    Column("status", StrEnum(RoundStatus), nullable=False),
+    Column("submitted_by", Integer, ForeignKey("employees.id")),
+    Column("submitted_at", TS),
+    Column("finished_at", TS),
+    # an order's latest round
+    Index("ix_approval_rounds_order", "order_id", "id"),
+    Index("ix_approval_rounds_route_id", "route_id"),
+    Index("ix_approval_rounds_submitted_by", "submitted_by"),
+)
+
+#: The data of an order for the billing system (ORD-3): one row per revision of an
+#: order's document, its idempotency key unique; ``sending_until`` is a delivery's hold.
+billing_handoffs = Table(
+    "billing_handoffs", metadata, _id(), _version(),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("key", String(100), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", StrEnum(HandoffState), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("next_try_at", TS),
+    Column("sending_until", TS),
+    Column("accepted_at", TS),
+    Column("created_at", TS),
+    UniqueConstraint("order_id", "revision"),
+    # the sweep of pending hand-offs whose next try is due
+    Index("ix_billing_handoffs_due", "state", "next_try_at"),
 )

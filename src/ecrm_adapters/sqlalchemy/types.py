@@ -13,6 +13,13 @@ from sqlalchemy.types import TypeDecorator
 
 from ecrm_core.attributes import AttributeDef, dump_defs, parse_defs
 from ecrm_core.money import RUB, Money
+from ecrm_core.orders.model import (
+    Decision,
+    OrderLine,
+    Part,
+    steps_data,
+    steps_from_data,
+)
 from ecrm_core.products.model import TemplateLine
 from ecrm_core.sales.model import Line
 from ecrm_core.workflow.definition import dump_states, dump_transitions, load_definition
@@ -173,6 +180,32 @@ ATTRIBUTE_DEFS = ValueJSON(dump_defs, load_defs)
 TEMPLATE = ValueJSON(dump_template, load_template)
 LINES = ValueJSON(dump_lines, load_lines)
 
+
+
+# -- customer orders (ORD-1…ORD-3) ------------------------------------------------------
+
+
+def dump_order_lines(lines: tuple[OrderLine, ...]) -> list[dict[str, Any]]:
+    """Order lines as JSON: an invoice line's shape and the line's part."""
+    return [{"part": x.part.value, **dump_lines((x.line(),))[0]} for x in lines]
+
+
+def load_order_lines(data: list[dict[str, Any]]) -> tuple[OrderLine, ...]:
+    return tuple(OrderLine.of(Part(x["part"]), line)
+                 for x, line in zip(data, load_lines(data), strict=True))
+
+
+def dump_decisions(decisions: tuple[Decision, ...]) -> list[dict[str, Any]]:
+    return [d.data() for d in decisions]
+
+
+def load_decisions(data: list[dict[str, Any]]) -> tuple[Decision, ...]:
+    return tuple(Decision.from_data(x) for x in data)
+
+
+ORDER_LINES = ValueJSON(dump_order_lines, load_order_lines)
+APPROVAL_STEPS = ValueJSON(steps_data, steps_from_data)
+DECISIONS = ValueJSON(dump_decisions, load_decisions)
 
 __all__ = ["ATTRIBUTE_DEFS", "LINES", "STATES", "TEMPLATE", "TRANSITIONS", "MoneyType",
            "StrEnum", "UTCDateTime", "ValueJSON", "datetime"]

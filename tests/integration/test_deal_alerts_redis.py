@@ -16,21 +16,39 @@ from types import SimpleNamespace
 
 import pytest
 
-from ecrm_adapters.queue import DealAlerts
+from ecrm_adapters.queue import DealAlerts, attach_queue, run_worker
 from ecrm_adapters.queue import schedule as sched
+from ecrm_adapters.queue.brokers import make_broker
 from ecrm_adapters.queue.schedule import JobLeases
 from ecrm_core.kernel.errors import Conflict
 from ecrm_core.messages.model import MessageKind
 from tests.conftest import make_system
 from tests.fakes import FakeClock
 from tests.integration.test_queue_relay import wait_until
-from tests.integration.test_task_alerts_redis import Workers, namespace, redis_url  # noqa: F401
+from tests.integration.test_task_alerts_redis import Workers as TaskWorkers
+from tests.integration.test_task_alerts_redis import namespace, redis_url  # noqa: F401
 
 pytestmark = pytest.mark.broker
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday, 12:00 in Moscow
 PASSWORD = "correct-horse"
 ON = {"deal_alerts_minutes": 15.0}
+
+
+class Workers(TaskWorkers):
+    """The task alerts test's two in-process workers, with the deal alerts job on (and
+    only it: the task alerts and the other periodic jobs off)."""
+
+    def __init__(self, url, tmp_path, clock, broker_url, prefix) -> None:
+        self.systems = [make_system(url, tmp_path / f"worker{i}", clock=clock, settings=ON)
+                        for i in range(2)]
+        for system in self.systems:
+            attach_queue(system, broker=make_broker(broker_url, namespace=prefix),
+                         interval=0.1)
+            system.queue.jobs[:] = [j for j in system.queue.jobs if isinstance(j, DealAlerts)]
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=run_worker, args=(s, self.stop), daemon=True)
+                        for s in self.systems]
 
 
 def deal_world(system) -> SimpleNamespace:
@@ -85,9 +103,6 @@ def test_two_workers_on_redis_send_each_level_once(
     w = deal_world(system)
     clock.current = START + timedelta(days=3)  # Thursday 12:00 Moscow: the norm is over
     workers = Workers(database_url, tmp_path, clock, redis_url, namespace)
-    for worker in workers.systems:  # the workers run the deal alerts job only
-        worker.queue.jobs[:] = [j for j in worker.queue.jobs if isinstance(j, DealAlerts)]
-        worker.queue.scheduler.jobs[:] = worker.queue.jobs
     runs: list[str] = []
     for i, worker_system in enumerate(workers.systems):
         real = worker_system.app.deals.escalate

@@ -34,6 +34,10 @@ from ecrm_adapters.sqlalchemy.engine import normalise_url
 from ecrm_core.access.model import Role, RoleAssignment
 from ecrm_core.attributes import parse_defs
 from ecrm_core.counterparties.requisites import account_error, name_key
+from ecrm_core.deals.model import DEAL, Deal, DealPayment, DealStage, set_code
+from ecrm_core.deals.services import NUMBER_PATTERN as DEAL_NUMBER_PATTERN
+from ecrm_core.deals.services import calendar_of
+from ecrm_core.documents.model import Document
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.money import Money, vat_rate
@@ -54,6 +58,7 @@ from ecrm_core.sales.model import (
     format_number,
     number_scope,
 )
+from ecrm_core.workflow.model import PlanPayment, StateSet
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
@@ -220,7 +225,7 @@ def steps(clients: int = CLIENTS) -> int:
         1 + len(DEPARTMENTS) + len(PROJECTS) + len(EMPLOYEES) + len(HEADS) + len(DISABLED)
         + len(ROLES) + len(SERVICE_TYPES) + len(SERVICES) + len(CLOSED_SERVICES)
         + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients) + task_steps()
-        + sales_steps(clients)
+        + sales_steps(clients) + deal_steps(clients)
     )
 
 
@@ -323,6 +328,7 @@ def build_demo(
     build_clients(system, people, projects, clients, progress)
     build_tasks(system, people, projects, progress)
     build_sales(system, people, clients, progress)
+    build_deals(system, people, projects, clients, progress)
 
     credentials = DemoCredentials(DEMO_LOGIN, DEMO_PASSWORD)
     write_marker(system.settings, credentials)
@@ -1868,3 +1874,328 @@ def build_sales(system: System, people: dict[str, int], clients: int = CLIENTS,
     tick("settlements")
     return {"contracts": len(contracts), "requests": len(requests),
             "invoices": len(by_invoice)}
+
+
+# -- deals (issue 6: DEAL-1…DEAL-4, RPT-4 first part) ---------------------------------------
+#
+# The two default deal templates come with the company (``DealTemplateService``'s
+# founding). The demo's deals are the core's aggregates stored through the unit of work
+# in bulk, as the sales documents are, and kept as ``DealService`` keeps them: a stay
+# (``DealStage``) for every state a deal went through with its working time by the
+# calendar, the state's probability and norm (``due_in_state``), the outcome with a reason
+# for closed ones, the payments planned on entering a state (``DealPayment``, the deal's
+# ``planned``) and what the states' conditions asked for: the attributes each state
+# requires, a document attached to the deals past the proposal, an invoice of the client
+# issued for the deal (paid for the won ones), the discount approval of the supplies past
+# the quote. Some open deals are over their state's norm (DEAL-4: the first deal alerts
+# pass tells their managers). Their tasks are not planned (the demo's tasks are the
+# hand-written ones above); history tells of each deal's creation and of the invoices
+# issued for it.
+
+#: How many deals a full demo gets (fewer with a smaller client base, at least MIN_DEALS).
+DEALS = 400
+MIN_DEALS = 40
+#: Deals of the equipment supply template, in percent (the rest are B2B connections).
+SUPPLY_SHARE = 40
+#: Open deals over their state's norm, in percent.
+OVER_NORM = 30
+#: template code -> the states a deal of it is in now, with weights
+DEAL_STATES = {
+    "b2b_connection": (("lead", 18), ("survey", 14), ("proposal", 14), ("negotiation", 12),
+                       ("payment", 10), ("won", 16), ("lost", 16)),
+    "equipment_supply": (("request", 22), ("quote", 22), ("prepaid", 16), ("shipped", 20),
+                         ("lost", 20)),
+}
+#: template code -> the way to its won state; a lost deal leaves one of the first states
+DEAL_PATHS = {"b2b_connection": ("lead", "survey", "proposal", "negotiation", "payment", "won"),
+              "equipment_supply": ("request", "quote", "prepaid", "shipped")}
+LOST_FROM = {"b2b_connection": ("lead", "survey", "proposal", "negotiation"),
+             "equipment_supply": ("request", "quote")}
+#: the invoice states a deal's invoice may be in, by the deal's state (DEAL-2's
+#: "invoice issued" / "invoice paid" conditions), best first
+DEAL_INVOICES = {("b2b_connection", "payment"): ("issued", "partly_paid"),
+                 ("b2b_connection", "won"): ("paid",),
+                 ("equipment_supply", "prepaid"): ("partly_paid", "issued", "paid"),
+                 ("equipment_supply", "shipped"): ("paid",)}
+LOSS_REASONS = ("Выбрали другого провайдера", "Дорого: бюджет клиента меньше",
+                "Нет технической возможности подключения", "Проект отложен клиентом",
+                "Не прошли согласование у руководства клиента")
+CONNECTION_NAMES = ("Интернет {speed} Мбит/с в офис", "Выделенный канал {speed} Мбит/с",
+                    "IP-телефония и интернет {speed} Мбит/с", "Резервный канал {speed} Мбит/с",
+                    "Подключение филиала, {speed} Мбит/с")
+SUPPLY_NAMES = ("Поставка коммутаторов", "Маршрутизаторы для филиалов",
+                "Камеры видеонаблюдения", "IP-телефоны для офиса", "Точки доступа Wi-Fi",
+                "Сервер видеонаблюдения")
+COMPETITORS = ("Ростелеком", "МТС", "Билайн", "ТТК", "Дом.ру", "Мегафон")
+EQUIPMENT = ("Коммутатор 24 порта × {n}", "Маршрутизатор MikroTik hAP × {n}",
+             "IP-камера 4 Мп × {n}", "IP-телефон Yealink × {n}", "Точка доступа × {n}")
+#: the proposal a deal past «proposal» has attached (DEAL-2: "a document attached")
+PROPOSAL_PDF = (b"%PDF-1.4\n% ECRM demo: commercial proposal\n1 0 obj<<>>endobj\n"
+                b"trailer<<>>\n%%EOF\n")
+
+
+def deal_counts(clients: int = CLIENTS) -> int:
+    """How many deals a client base of ``clients`` gets."""
+    if clients <= 0:
+        return 0
+    return max(MIN_DEALS, round(DEALS * min(clients, CLIENTS) / CLIENTS))
+
+
+def deal_steps(clients: int = CLIENTS) -> int:
+    """How many times ``build_deals`` calls its ``progress`` callback."""
+    return 2
+
+
+def _working_days_back(calendar, day: date, days: int) -> date:
+    while days > 0:
+        day -= timedelta(days=1)
+        if calendar.is_working(day):
+            days -= 1
+    return day
+
+
+@attrs.define
+class _DealPlan:
+    template: str
+    path: tuple[str, ...]  # the states it went through, its current one last
+    invoice: Invoice | None = None
+    card: _Card | None = None
+
+
+def _deal_plans(rng: random.Random, count: int) -> list[_DealPlan]:
+    """Where each deal is now: one in every state of both templates first, then as
+    ``DEAL_STATES`` weighs them."""
+    wanted: list[tuple[str, str]] = [(code, state) for code, states in DEAL_STATES.items()
+                                     for state, _weight in states]
+    while len(wanted) < count:
+        code = "equipment_supply" if rng.randrange(100) < SUPPLY_SHARE else "b2b_connection"
+        wanted.append((code, _weighted(rng, DEAL_STATES[code])))
+    plans = []
+    for code, state in wanted[:count]:
+        path = DEAL_PATHS[code]
+        if state == "lost":
+            left = rng.choice(LOST_FROM[code])
+            plans.append(_DealPlan(code, (*path[:path.index(left) + 1], "lost")))
+        else:
+            plans.append(_DealPlan(code, path[:path.index(state) + 1]))
+    return plans
+
+
+def build_deals(system: System, people: dict[str, int], projects: dict[str, int],
+                clients: int = CLIENTS, progress: Callable[[str], None] | None = None) -> int:
+    """A few hundred deals of the two default templates in all their states (see above);
+    returns how many were made."""
+    app = system.app
+    tick = progress or (lambda _label: None)
+    me = people[DIRECTOR[0]]
+    rng = random.Random(SEED + 6)
+    now = app.clock.now()
+    zone = ZoneInfo(DEMO_TIMEZONE)
+    count = deal_counts(clients)
+    every_card = _sales_cards(system, people, 10 ** 6) if count else []
+    cards = every_card[:count]
+    by_card = {card.id: card for card in every_card}
+    tick("deal templates")
+    if not cards:
+        tick("deals")
+        return 0
+    with app.uow_factory() as uow:
+        uow.acting_as(me)
+        templates = {t.code: t for t in uow.deal_templates.list()}
+        sets: dict[str, StateSet] = {code: uow.state_sets.first(code=set_code(code))
+                                     for code in templates}
+        calendar = calendar_of(uow)
+        plans = _deal_plans(rng, count)
+
+        # the invoices the deals past an "invoice issued / paid" condition stand on: the
+        # demo's invoices of active clients, each for one deal
+        free: dict[str, list[Invoice]] = {}
+        for invoice in uow.invoices.list(deal_id=None, order_by=("id",)):
+            if invoice.counterparty_id in by_card:
+                free.setdefault(invoice.state, []).append(invoice)
+        for pool in free.values():
+            rng.shuffle(pool)
+        for n, plan in enumerate(plans):
+            states = DEAL_INVOICES.get((plan.template, plan.path[-1]))
+            while states is not None:
+                pool = next((free[s] for s in states if free.get(s)), None)
+                if pool is not None:
+                    plan.invoice = pool.pop()
+                    break
+                plan.path = plan.path[:-1]  # no invoice to stand on: a state earlier
+                states = DEAL_INVOICES.get((plan.template, plan.path[-1]))
+            plan.card = by_card[plan.invoice.counterparty_id] if plan.invoice \
+                else cards[(n * 11) % len(cards)]
+
+        deals: list[Deal] = []
+        stays: list[list[tuple[str, datetime]]] = []
+        for n, plan in enumerate(plans):
+            deal, path = _plan_deal(rng, plan, sets[plan.template], calendar, people,
+                                    projects, now)
+            deal.template_id = templates[plan.template].id
+            deal.note = "" if n % 5 else "Клиент просил перезвонить после обеда"
+            deals.append(deal)
+            stays.append(path)
+        # numbered in the order they were registered, as ``DealService.register`` does
+        order = sorted(range(len(deals)), key=lambda i: (deals[i].created_at, i))
+        for i in order:
+            day = deals[i].created_at.astimezone(zone).date()
+            deals[i].number = format_number(DEAL_NUMBER_PATTERN, day, uow.next_number(
+                number_scope(DEAL, DEAL_NUMBER_PATTERN, day, "")), "")
+        uow.deals.add_all([deals[i] for i in order])
+
+        stages, payments, documents = [], [], []
+        store_key = app.documents.store.put(PROPOSAL_PDF)
+        for plan, deal, path in zip(plans, deals, stays, strict=True):
+            state_set = sets[plan.template]
+            for k, (state, entered) in enumerate(path):
+                left = path[k + 1][1] if k + 1 < len(path) else None
+                stages.append(DealStage(
+                    deal_id=deal.id, state=state, entered_at=entered, left_at=left,
+                    working_hours=None if left is None else round(calendar.working_time(
+                        entered, left, DEMO_TIMEZONE).total_seconds() / 3600, 2)))
+                for action in state_set.state(state).on_enter:
+                    counted = action.sum_of(deal.amount.amount) \
+                        if isinstance(action, PlanPayment) else None
+                    if counted is None or not Money.rounded(counted):
+                        continue
+                    amount = Money.rounded(counted)
+                    payments.append(DealPayment(
+                        deal_id=deal.id, counterparty_id=deal.counterparty_id, amount=amount,
+                        due_on=action.due_at(entered).date(), state=state,
+                        created_at=entered))
+                    deal.planned = Money(deal.planned.amount + amount.amount)
+            if "negotiation" in plan.path:
+                proposal, negotiation = path[2][1], path[3][1]
+                documents.append(Document(
+                    owner_kind=DEAL, owner_id=deal.id, counterparty_id=deal.counterparty_id,
+                    filename=f"КП по сделке № {deal.number}.pdf",
+                    content_type="application/pdf", size=len(PROPOSAL_PDF), key=store_key,
+                    note="Коммерческое предложение",
+                    uploaded_at=min(proposal + timedelta(hours=1), negotiation),
+                    uploaded_by=deal.manager_id))
+        uow.deal_stages.add_all(stages)
+        uow.deal_payments.add_all(payments)
+        uow.documents.add_all(documents)
+        for deal in deals:
+            deal.record_created(("number", "template_id", "counterparty_id", "state",
+                                 *Deal.EDITABLE))
+            deal.tell_client("deal", None, f"{deal.title} на {deal.amount.in_rubles()}")
+        for payment in payments:
+            payment.record_created(("deal_id", "amount", "due_on", "state"))
+        for document in documents:
+            document.record_created(("owner_kind", "owner_id", "filename", "content_type",
+                                     "size", "note"))
+        for plan, deal in zip(plans, deals, strict=True):
+            if plan.invoice is not None:
+                plan.invoice.apply_changes({"deal_id": deal.id})
+        uow.commit()
+    tick("deals")
+    return len(deals)
+
+
+def _plan_deal(rng: random.Random, plan: _DealPlan, state_set: StateSet, calendar,
+               people: dict[str, int], projects: dict[str, int], now: datetime
+               ) -> tuple[Deal, list[tuple[str, datetime]]]:
+    """The deal of ``plan`` and when it entered each state of its path: its current
+    state first (over its norm or not, or anchored on its invoice), then back in time."""
+    zone = ZoneInfo(DEMO_TIMEZONE)
+    today = now.astimezone(zone).date()
+    card, invoice = plan.card, plan.invoice
+    assert card is not None
+    current = plan.path[-1]
+    state = state_set.state(current)
+    assert state is not None
+    norm = state.norm_days or 0
+    anchors: dict[str, datetime] = {}
+    if invoice is not None:
+        issued = _moment(invoice.issued_on, 11) + timedelta(hours=1)
+        settled = max(invoice.state_entered_at or issued, issued) + timedelta(hours=1)
+        first = "prepaid" if plan.template == "equipment_supply" else "payment"
+        if current == first:
+            # a prepayment received, or the contract signed and the invoice issued
+            anchors[first] = settled if plan.template == "equipment_supply" else issued
+        else:
+            anchors[first], anchors[current] = issued, settled
+    if current in anchors:
+        entered = min(anchors[current], now - timedelta(minutes=5))
+    elif state.final:
+        entered = _moment(_working_days_back(calendar, today, rng.randint(1, 80)),
+                          rng.randint(9, 17))
+    else:
+        over = rng.randrange(100) < OVER_NORM
+        back = norm + rng.randint(1, 8) if over else rng.randint(0, max(norm - 1, 0))
+        entered = min(_moment(_working_days_back(calendar, today, back), rng.randint(9, 17)),
+                      now - timedelta(hours=1))
+        if over:
+            while calendar.add_working_days(entered, norm, DEMO_TIMEZONE) > now:
+                entered -= timedelta(days=1)
+        elif calendar.add_working_days(entered, norm, DEMO_TIMEZONE) <= now:
+            entered = now - timedelta(hours=1)
+    moments = [entered]
+    for earlier in reversed(plan.path[:-1]):
+        later = moments[0]
+        anchor = anchors.get(earlier)
+        if anchor is not None and anchor < later:
+            moments.insert(0, anchor)
+            continue
+        spent = rng.randint(1, (state_set.state(earlier).norm_days or 3) + 2)
+        day = _working_days_back(calendar, later.astimezone(zone).date(), spent)
+        moment = _moment(day, rng.randint(9, 17))
+        moments.insert(0, moment if moment < later else later - timedelta(hours=2))
+
+    manager = invoice.author_id if invoice is not None else people[
+        card.manager or SELLERS[card.id % len(SELLERS)]]
+    lost = state.outcome is not None and state.outcome.value == "lost"
+    project = rng.choice(("internet", "internet", "voip")) \
+        if plan.template == "b2b_connection" else rng.choice(("cctv", "cloud", None))
+    deal = Deal(
+        number="", template_id=0, counterparty_id=card.id, name=_deal_name(rng, plan),
+        manager_id=manager, author_id=manager,
+        amount=invoice.total if invoice is not None
+        else Money(Decimal(rng.randint(3, 120) * 5000)),
+        expected_close_on=entered.astimezone(zone).date() if state.final
+        else today + timedelta(days=rng.randint(5, 150)),
+        project_id=projects.get(project) if project else None, contact_id=card.contact,
+        attributes=_deal_attributes(rng, plan, card),
+        approvals=("discount",) if plan.template == "equipment_supply" and (
+            len(plan.path) > 2 or (current == "quote" and rng.random() < 0.3)) else (),
+        state=current, state_entered_at=entered,
+        due_in_state=None if state.final or not norm else calendar.add_working_days(
+            entered, norm, DEMO_TIMEZONE),
+        probability=state.probability or 0,
+        outcome=state.outcome.value if state.outcome else None,
+        close_reason=rng.choice(LOSS_REASONS) if lost else "",
+        closed_at=entered if state.final else None, created_at=moments[0])
+    return deal, list(zip(plan.path, moments, strict=True))
+
+
+def _deal_name(rng: random.Random, plan: _DealPlan) -> str:
+    if plan.template == "b2b_connection":
+        return rng.choice(CONNECTION_NAMES).format(speed=rng.choice((50, 100, 200, 500, 1000)))
+    return rng.choice(SUPPLY_NAMES)
+
+
+def _deal_attributes(rng: random.Random, plan: _DealPlan, card: _Card) -> dict:
+    """What the states it went through require (DEAL-2), and some of the rest."""
+    address = card.requisites.get("legal_address", "")[:200] or "г. Новосибирск"
+    passed = set(plan.path)
+    if plan.template == "b2b_connection":
+        values: dict = {}
+        if passed & {"survey", "proposal", "negotiation", "payment", "won"} or rng.random() < 0.3:
+            values["address"] = address
+        if passed & {"proposal", "negotiation", "payment", "won"}:
+            values["bandwidth"] = str(rng.choice((50, 100, 200, 500, 1000)))
+        if passed & {"negotiation", "payment", "won"}:
+            values["decision_maker"] = card.contact_name or "Генеральный директор"
+        if rng.random() < 0.5:
+            values["competitor"] = rng.choice(COMPETITORS)
+        return values
+    values = {}
+    if passed & {"quote", "prepaid", "shipped"} or rng.random() < 0.5:
+        values["equipment"] = rng.choice(EQUIPMENT).format(n=rng.randint(2, 20))
+    if passed & {"prepaid", "shipped"}:
+        values["delivery_address"] = address
+    if passed & {"prepaid", "shipped"} or ("quote" in passed and rng.random() < 0.4):
+        values["discount"] = str(rng.choice((3, 5, 7, 10)))
+    return values

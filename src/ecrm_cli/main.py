@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import data_import, people, run, sales, setup, tasks
+from ecrm_cli import data_import, deals, people, run, sales, setup, tasks
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -41,3 +41,4 @@ cli.add_command(sales.prices)
 cli.add_command(sales.invoices)
 cli.add_command(sales.state_sets)
 cli.add_command(sales.documents)
+cli.add_command(deals.deals)

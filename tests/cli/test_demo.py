@@ -41,6 +41,11 @@ def _counts(ecrm: Ecrm) -> dict:
             tasks = conn.execute(select(t.tasks)).mappings().all()
             conn_rows = {table.name: conn.execute(select(table.c.id)).all() for table in (
                 t.contracts, t.requests, t.invoices, t.service_kinds)}
+            # issue 6: the deals of the two default templates, by template and state
+            deal_rows = Counter(
+                (code, state) for code, state in conn.execute(
+                    select(t.deal_templates.c.code, t.deals.c.state).join(
+                        t.deals, t.deals.c.template_id == t.deal_templates.c.id)))
         return {
             "company": app.org.company().name,
             "director": director.login,
@@ -82,6 +87,9 @@ def _counts(ecrm: Ecrm) -> dict:
             "documents": {name: len(conn_rows[name]) for name in (
                 "contracts", "requests", "invoices", "service_kinds")},
             "requisites": sorted(app.org.company().requisites),
+            "deal_templates": sorted(tpl.code for tpl in app.deal_templates.templates(me)),
+            "deals": sum(deal_rows.values()),
+            "deal_states": sorted(deal_rows),
         }
     finally:
         system.close()
@@ -124,6 +132,15 @@ EXPECTED = {
     "documents": {"contracts": 12, "requests": 20, "invoices": 32, "service_kinds": 3},
     "requisites": sorted(("full_name", "inn", "kpp", "ogrn", "address", "phone", "bank",
                           "bik", "account", "corr_account", "director", "accountant")),
+    # issue 6: the default templates and deals in every one of their states
+    # (ECRM_DEMO_CLIENTS=200: the minimum of 40 deals)
+    "deal_templates": ["b2b_connection", "equipment_supply"],
+    "deals": demo.MIN_DEALS,
+    "deal_states": sorted(
+        [("b2b_connection", s) for s in ("lead", "survey", "proposal", "negotiation",
+                                         "payment", "won", "lost")]
+        + [("equipment_supply", s) for s in ("request", "quote", "prepaid", "shipped",
+                                             "lost")]),
 }
 
 
@@ -271,6 +288,116 @@ def test_the_demo_sales_documents(ecrm):
     finally:
         system.close()
     assert counts["invoices"] == demo.sales_counts(200)["invoices"]
+
+
+def check_demo_deals(system) -> Counter:
+    """The demo's deals are what ``DealService`` would have made (issue 6, DEAL-2…DEAL-4):
+    a stay for every state each went through, back to back, the last one its current
+    state, the closed ones' working time by the calendar; the state's probability, norm
+    (``due_in_state``) and outcome, a reason for the lost ones; the payments planned on
+    entering a state, adding up to the deal's ``planned``; what the conditions of the
+    states it left asked for (the attributes each state requires, a document past the
+    proposal, an invoice of its client issued for it — paid for the won ones —, the
+    discount approval past the quote). Returns the deals by (template, state)."""
+    from ecrm_core.deals.services import calendar_of
+    from ecrm_core.money import Money
+    from ecrm_core.workflow.model import PlanPayment
+
+    found: Counter = Counter()
+    zone = demo.DEMO_TIMEZONE
+    with system.app.uow_factory(readonly=True) as uow:
+        calendar = calendar_of(uow)
+        templates = {tpl.id: tpl for tpl in uow.deal_templates.list()}
+        sets = {tpl.id: uow.state_sets.first(code=tpl.set_code) for tpl in templates.values()}
+        invoices = {i.deal_id: i for i in uow.invoices.list(deal_id__ne=None)}
+        documents = {d.owner_id for d in uow.documents.list(owner_kind="deal")}
+        now = system.app.clock.now()
+        for deal in uow.deals.list(order_by=("id",)):
+            code = templates[deal.template_id].code
+            found[code, deal.state] += 1
+            state_set = sets[deal.template_id]
+            state = state_set.state(deal.state)
+            stays = uow.deal_stages.list(deal_id=deal.id, order_by=("entered_at", "id"))
+            path = [stay.state for stay in stays]
+            assert path[-1] == deal.state and stays[-1].left_at is None, deal.number
+            assert stays[-1].entered_at == deal.state_entered_at
+            assert stays[0].entered_at == deal.created_at <= deal.state_entered_at <= now
+            for stay, following in zip(stays, stays[1:], strict=False):
+                assert stay.left_at == following.entered_at > stay.entered_at
+                assert state_set.between(stay.state, following.state) is not None, path
+                assert stay.working_hours == round(calendar.working_time(
+                    stay.entered_at, stay.left_at, zone).total_seconds() / 3600, 2)
+            assert deal.probability == state.probability
+            if state.final:
+                assert deal.closed_at == deal.state_entered_at and deal.due_in_state is None
+                assert deal.outcome == state.outcome.value
+                assert bool(deal.close_reason) == (deal.outcome == "lost")
+            else:
+                assert deal.closed_at is None and deal.outcome is None
+                assert deal.due_in_state == calendar.add_working_days(
+                    deal.state_entered_at, state.norm_days, zone)
+            payments = uow.deal_payments.list(deal_id=deal.id)
+            planned = [(stay.state, action) for stay in stays
+                       for action in state_set.state(stay.state).on_enter
+                       if isinstance(action, PlanPayment)]
+            assert sorted(p.state for p in payments) == sorted(s for s, _a in planned)
+            assert deal.planned == Money.total(p.amount for p in payments)
+            for reached in path:
+                for name in state_set.state(reached).required:
+                    assert deal.value(name) not in (None, ""), (deal.number, name)
+            assert ("negotiation" in path) == (deal.id in documents), deal.number
+            invoice = invoices.get(deal.id)
+            needs = {"payment": {"issued", "partly_paid", "paid"}, "won": {"paid"},
+                     "prepaid": {"issued", "partly_paid", "paid"}, "shipped": {"paid"}}
+            wanted = next((needs[s] for s in reversed(path) if s in needs), None)
+            if wanted is None:
+                assert invoice is None, deal.number
+            else:
+                assert invoice is not None and invoice.state in wanted, deal.number
+                assert invoice.counterparty_id == deal.counterparty_id
+                assert deal.amount == invoice.total
+            if code == "equipment_supply" and len(path) > 2 and "lost" not in path:
+                assert deal.approvals == ("discount",)
+    return found
+
+
+def test_the_demo_deals(ecrm):
+    """Issue 6: the two default templates and deals in every state of both — some over
+    their norm, some won, some lost with a reason — consistent with the core's rules; the
+    services work on them (a move, a new deal numbered on, the board and the forecast,
+    the escalation of the over-norm ones, once)."""
+    ecrm("demo")
+    system = ecrm.system()
+    try:
+        states = check_demo_deals(system)
+        assert sum(states.values()) == demo.deal_counts(200)
+        app = system.app
+        me = app.access.directors()[0].id
+        now = app.clock.now()
+        with app.uow_factory(readonly=True) as uow:
+            deals = uow.deals.list(order_by=("id",))
+        assert sum(d.overdue(now) for d in deals) > 0
+        assert sum(not d.overdue(now) and d.is_open for d in deals) > 0
+        assert {d.outcome for d in deals} == {None, "won", "lost"}
+        for template in app.deal_templates.templates(me):
+            board = app.deals.board(me, template.id)
+            assert sum(c.figures.count for c in board.columns) == sum(
+                d.template_id == template.id and d.is_open for d in deals)
+        forecast = app.deals.forecast(me, {"months": 6})
+        assert forecast.totals.pipeline > 0 and forecast.totals.planned > 0
+        lead = next(d for d in deals if d.state == "lead")
+        moved = app.deals.move(me, lead.id, "lost", reason="Клиент не отвечает",
+                               version=lead.version)
+        assert moved.outcome == "lost"
+        card = app.deals.card(me, lead.id)
+        assert [s.state for s in card.stages][-2:] == ["lead", "lost"]
+        made = app.deals.register(me, {"counterparty_id": lead.counterparty_id,
+                                       "template_id": lead.template_id, "name": "Ещё одна"})
+        assert int(made.number) == len(deals) + 1, "the number sequence goes on"
+        assert app.deals.escalate() > 0
+        assert app.deals.escalate() == 0
+    finally:
+        system.close()
 
 
 def test_the_demo_without_a_client_base_has_personal_tasks_only(ecrm):

@@ -12,6 +12,7 @@ from ecrm_web.api.openapi import document
 from tests.e2e import api_support
 from tests.e2e.api_support import PREFIX, Api, build_org, doc_path
 from tests.e2e.clients_support import happy_run_clients
+from tests.e2e.deals_support import happy_run_deals
 from tests.e2e.sales_support import happy_run_sales
 from tests.e2e.tasks_support import happy_run_tasks
 
@@ -169,6 +170,7 @@ def test_a_happy_run_of_every_operation_matches_the_document(app, org, system):
     happy_run_clients(app, org)  # catalogs, counterparties, contacts (issue 3)
     happy_run_tasks(app, org)  # tasks, typical tasks, escalation rules (issue 4)
     happy_run_sales(app, org)  # goods, prices, contracts, requests, invoices, documents
+    happy_run_deals(app, org)  # deal templates, the calendar, deals, board, forecast
 
     answered = {(path, method) for path, method, status in api_support.SEEN
                 if 200 <= status < 300}

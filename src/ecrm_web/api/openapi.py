@@ -1345,7 +1345,8 @@ SALES_SCHEMAS: dict[str, Any] = {
          "requisites": {"type": "object", "additionalProperties": TEXT,
                         "description": "The client's requisites as of the invoice"},
          "contact_id": ID_OR_NULL, "contact_name": TEXT, "due_on": DAY_OR_NULL,
-         "note": TEXT, "created_at": WHEN_OR_NULL},
+         "note": TEXT, "created_at": WHEN_OR_NULL,
+         "deal_id": {**ID_OR_NULL, "description": "The deal it was issued for (DEAL-2)"}},
         description="An invoice to a client (INV-1…INV-4)."),
     "InvoicePage": _page_of("Invoice", INVOICE_PAGE,
                             "One page of a client's invoices, newest first."),
@@ -1518,7 +1519,10 @@ SALES_SCHEMAS: dict[str, Any] = {
          "contact_id": ID_OR_NULL, "contact_name": TEXT, "due_on": DAY_INPUT_OR_NULL,
          "note": {"type": "string", "maxLength": 2000},
          "manager_id": {**ID_OR_NULL, "description": "The invoice manager (INV-3); "
-                                                     "default: you"}},
+                                                     "default: you"},
+         "deal_id": {**ID_OR_NULL, "description": "An open deal of the client it is "
+                                                  "issued for (DEAL-2's invoice "
+                                                  "conditions)"}},
         ("counterparty_id",)),
     "InvoiceUpdate": request_obj(
         {"version": VERSION, "issued_on": DAY_INPUT, "contract_id": ID_OR_NULL,
@@ -1852,8 +1856,10 @@ def document() -> dict[str, Any]:
             "meta", "me", "organisation", "employees", "services", "roles", "messages",
             "history", "tokens", "catalogs", "counterparties", "contacts", "tasks",
             "products", "state sets", "contracts", "requests", "invoices", "documents",
+            "deals",
         )],
-        "paths": {**_paths(), **_client_paths(), **_task_paths(), **_sales_paths()},
+        "paths": {**_paths(), **_client_paths(), **_task_paths(), **_sales_paths(),
+                  **_deal_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,
@@ -1866,3 +1872,294 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+# -- deals (issue 6): DEAL-1…DEAL-4, RPT-4 first part ---------------------------------------
+
+#: A deal template's per-state settings (DEAL-2, DEAL-4) in the JSON of workflow.definition:
+#: written only when set, so the sets of requests and invoices keep their shape.
+STATE_DEF["properties"].update({
+    "norm_days": {"type": "integer", "minimum": 1,
+                  "description": "Normative stay in working days (DEAL-4)"},
+    "probability": {"type": "integer", "minimum": 0, "maximum": 100,
+                    "description": "Win probability in percent"},
+    "outcome": {"type": "string", "enum": ["won", "lost"]},
+    "required": {"type": "array", "items": TEXT,
+                 "description": "Attributes that must be filled to enter the state"},
+    "visible": {"type": "array", "items": TEXT,
+                "description": "Attributes the card shows in the state (absent: all)"},
+    "leave_guards": {"type": "array", "items": PLAIN_ITEM,
+                     "description": "Conditions to leave the state"},
+})
+if "deal" not in OWNER_KIND["enum"]:
+    OWNER_KIND["enum"].append("deal")
+
+DEAL_PAGE_SIZE = 20
+RUBLES = {**MONEY, "description": "Rubles, as a string with two decimals"}
+OUTCOME = {"type": ["string", "null"], "enum": ["won", "lost", None]}
+DEAL_RIGHTS = ("Rights (DEAL-3): who works the client (its catalog curators and client "
+               "managers, the Director) registers deals; the deal manager and their "
+               "department heads work the deal, Sales management moves it and records "
+               "approvals; everyone who sees the client sees its deals.")
+FIGURES_RIGHTS = ("A deal manager sees the figures of their own deals (manager_id is "
+                  "theirs; another's is 403); Sales management and the Director see "
+                  "everyone's.")
+DEAL_PROPS: dict[str, Any] = {
+    "id": ID, "version": VERSION, "number": TEXT, "title": TEXT, "template_id": ID,
+    "counterparty_id": ID, "name": TEXT, "manager_id": ID, "author_id": ID,
+    "amount": MONEY, "weighted": {**MONEY, "description": "amount × probability"},
+    "planned": {**MONEY, "description": "The sum of its planned payments (DEAL-2)"},
+    "expected_close_on": DAY_OR_NULL, "project_id": ID_OR_NULL, "contact_id": ID_OR_NULL,
+    "attributes": {"type": "object",
+                   "description": "Values of the template's attributes by code"},
+    "approvals": {"type": "array", "items": TEXT},
+    "state": TEXT, "state_entered_at": WHEN_OR_NULL,
+    "due_in_state": {**WHEN_OR_NULL, "description": "When the stay outgrows the state's "
+                                                    "norm (null: no norm, or closed)"},
+    "overdue": {"type": "boolean", "description": "Open and over its state's norm now"},
+    "probability": {"type": "integer", "minimum": 0, "maximum": 100},
+    "outcome": OUTCOME, "close_reason": TEXT, "closed_at": WHEN_OR_NULL,
+    "created_at": WHEN_OR_NULL, "note": TEXT,
+}
+FIGURES = {"pipeline": {**RUBLES, "description": "Open deals' amounts expected to close"},
+           "weighted": {**RUBLES, "description": "Their part not covered by planned "
+                                                 "payments × probability"},
+           "planned": {**RUBLES, "description": "Payments planned for open deals"},
+           "planned_weighted": {**RUBLES, "description": "Planned payments × probability"},
+           "expected": {**RUBLES, "description": "weighted + planned_weighted"},
+           "actual": {**RUBLES, "description": "Payments received"}}
+TEMPLATE_INPUT: dict[str, Any] = {
+    "name": {"type": "string", "maxLength": 100},
+    "description": {"type": "string", "maxLength": 2000},
+    "attributes": {"type": "array", "items": ATTRIBUTE_DEF_INPUT,
+                   "description": "The deal card's attributes"},
+    "head_after_days": {"type": "integer", "minimum": 0, "maximum": 366,
+                        "description": "Working days after the norm before the manager's "
+                                       "head is told too (DEAL-4)"},
+    "active": BOOL, **{k: v for k, v in STATE_SET_INPUT.items() if k != "name"},
+}
+
+DEAL_SCHEMAS: dict[str, Any] = {
+    "DealTemplate": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT, "description": TEXT,
+         "attributes": {"type": "array", "items": ref("AttributeDef")}, "active": BOOL,
+         "head_after_days": {"type": "integer", "minimum": 0},
+         "state_set_code": {"type": "string", "pattern": "^deal:"}},
+        description="A deal template (DEAL-1); its states are the state set "
+                    "state_set_code (GET /deal-templates/{id} shows it)."),
+    "DealTemplateList": list_of("DealTemplate"),
+    "DealTemplateDetail": obj(
+        {"id": ID, "version": VERSION, "code": TEXT, "name": TEXT, "description": TEXT,
+         "attributes": {"type": "array", "items": ref("AttributeDef")}, "active": BOOL,
+         "head_after_days": {"type": "integer", "minimum": 0},
+         "state_set_code": {"type": "string", "pattern": "^deal:"},
+         "state_set": ref("StateSet"),
+         "in_use": {"type": "array", "items": TEXT,
+                    "description": "States some deal is in: they cannot be removed"}},
+        description="A template with its states: per state the conditions to leave it, "
+                    "the attributes required and visible in it, what is planned on entering "
+                    "it, the win probability and the norm (DEAL-2)."),
+    "DealTemplateCreate": request_obj(
+        {"code": {"type": "string", "maxLength": 40}, **TEMPLATE_INPUT},
+        ("code", "name", "states", "transitions"),
+        "States and transitions as the state set editor takes them; conditions may name "
+        "the deal's fields (name, amount, expected_close_on, project_id, manager_id, "
+        "contact_id), the template's attributes and the conditions document_attached, "
+        "invoice_issued, invoice_paid. Every bad part is named at once."),
+    "DealTemplateUpdate": request_obj(
+        {"version": VERSION, **TEMPLATE_INPUT}, ("version",),
+        "Only what is sent changes; a state deals are in cannot go (422 names states), "
+        "new states may be added to a template in use."),
+    "CalendarDay": obj(
+        {"id": ID, "version": VERSION, "day": DAY, "working": BOOL, "note": TEXT},
+        description="A marked day of the working-days calendar (DEAL-4): a day off on a "
+                    "weekday or a working weekend day."),
+    "CalendarDayList": list_of("CalendarDay"),
+    "CalendarMark": request_obj(
+        {"day": DAY_INPUT, "working": BOOL, "note": {"type": "string", "maxLength": 200}},
+        ("day",), "Mark a day off (working false) or a working day; a day marked as what "
+                  "its weekday already is goes back to plain (204)."),
+    "Deal": obj(DEAL_PROPS, description="A deal with a client run by its template "
+                                        "(DEAL-3)."),
+    "DealPage": _page_of("Deal", DEAL_PAGE_SIZE, "One page of deals, newest first."),
+    "DealCreate": request_obj(
+        {"counterparty_id": ID, "template_id": ID, "name": {"type": "string", "maxLength": 300},
+         "amount": MONEY_INPUT, "expected_close_on": DAY_INPUT_OR_NULL,
+         "project_id": {**ID_OR_NULL, "description": "The direction"},
+         "contact_id": ID_OR_NULL, "manager_id": {**ID_OR_NULL, "description": "Default: you"},
+         "attributes": {"type": "object"}, "note": {"type": "string", "maxLength": 4000}},
+        ("counterparty_id", "template_id", "name"),
+        "It starts in the template's initial state, whose tasks and payments are planned."),
+    "DealUpdate": request_obj(
+        {"version": VERSION, "name": {"type": "string", "maxLength": 300},
+         "amount": MONEY_INPUT, "expected_close_on": DAY_INPUT_OR_NULL,
+         "project_id": ID_OR_NULL, "contact_id": ID_OR_NULL, "manager_id": ID,
+         "attributes": {"type": "object", "description": "Only the codes sent change"},
+         "note": {"type": "string", "maxLength": 4000}},
+        ("version",), "The attributes its state requires stay filled (422); a closed deal "
+                      "is not changed (409)."),
+    "DealApproval": request_obj(
+        {"approval": {"type": "string", "maxLength": 64, "examples": ["discount"]},
+         "version": VERSION}, ("approval", "version"),
+        "An approval the template's conditions ask for (approval_obtained)."),
+    "DealStay": obj(
+        {"id": ID, "version": VERSION, "deal_id": ID, "state": TEXT, "entered_at": WHEN,
+         "left_at": WHEN_OR_NULL,
+         "hours": {"type": "number", "minimum": 0, "description": "Calendar hours so far"},
+         "working_hours": {"type": ["number", "null"], "minimum": 0,
+                           "description": "Working hours by the calendar, once over"}},
+        description="One stay of a deal in a state (DEAL-4)."),
+    "DealStayList": list_of("DealStay"),
+    "DealPayment": obj(
+        {"id": ID, "version": VERSION, "deal_id": ID, "counterparty_id": ID,
+         "amount": MONEY, "due_on": DAY, "state": TEXT, "created_at": WHEN_OR_NULL},
+        description="A payment planned on entering a state (DEAL-2), for the forecast."),
+    "DealPaymentList": list_of("DealPayment"),
+    "DealState": obj(
+        {"code": TEXT, "name": TEXT, "order": {"type": "integer"}, "initial": BOOL,
+         "final": BOOL, "colour": TEXT, "norm_days": {"type": ["integer", "null"]},
+         "norm_hours": {"type": ["integer", "null"]},
+         "probability": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+         "outcome": OUTCOME}),
+    "BoardCard": obj(
+        {"id": ID, "version": VERSION, "number": TEXT, "name": TEXT, "counterparty_id": ID,
+         "client_name": TEXT, "amount": MONEY, "weighted": MONEY,
+         "probability": {"type": "integer", "minimum": 0, "maximum": 100},
+         "manager_id": ID, "project_id": ID_OR_NULL, "expected_close_on": DAY_OR_NULL,
+         "state_entered_at": WHEN_OR_NULL,
+         "days_in_state": {"type": "integer", "minimum": 0,
+                           "description": "Whole calendar days in the state"},
+         "due_in_state": WHEN_OR_NULL, "overdue": BOOL},
+        description="A card of the board: the client, the amount, days in the state, "
+                    "overdue (DEAL-4)."),
+    "Board": obj(
+        {"template": ref("DealTemplate"), "state_set_id": ID, "at": WHEN,
+         "count": {"type": "integer", "minimum": 0}, "amount": RUBLES, "weighted": RUBLES,
+         "columns": {"type": "array", "items": obj(
+             {"state": ref("DealState"), "count": {"type": "integer", "minimum": 0},
+              "amount": RUBLES, "weighted": RUBLES,
+              "overdue": {"type": "integer", "minimum": 0,
+                          "description": "Open deals over the norm"},
+              "cards": {"type": "array", "items": ref("BoardCard"),
+                        "description": "The first cards, longest in the state first; "
+                                       "the rest: GET /deals?template_id&state"}})}},
+        description="The pipeline board of a template: columns are its states (in order) "
+                    "with the open deals' totals and weighted totals."),
+    "ForecastMonth": obj({"month": DAY, **FIGURES}),
+    "Forecast": obj(
+        {"months": {"type": "array", "items": ref("ForecastMonth")},
+         "totals": obj(FIGURES),
+         "filters": obj({"template_id": ID_OR_NULL, "manager_id": ID_OR_NULL,
+                         "project_id": ID_OR_NULL, "close_from": DAY_OR_NULL,
+                         "close_to": DAY_OR_NULL})},
+        description="Expected revenue by month (RPT-4): open deals weighted by their "
+                    "state's probability plus planned payments, beside payments received."),
+}
+SCHEMAS.update(DEAL_SCHEMAS)
+
+TEMPLATE_ID = _path_param("template_id", "Deal template id")
+DEAL_ID = _path_param("deal_id", "Deal id")
+DAY_PARAM = {"type": "string", "examples": ["2026-03-31"]}
+FILTER_PARAMS = (
+    _query("manager_id", ID, "Deals of this manager"),
+    _query("project_id", ID, "Deals of this direction"),
+    _query("close_from", DAY_PARAM, "Expected to close on or after this day"),
+    _query("close_to", DAY_PARAM, "Expected to close on or before this day"),
+)
+
+
+def _deal_paths() -> dict[str, Any]:
+    owner = _path_param("deal_id", "The deal's id")
+    paths: dict[str, Any] = {
+        "/deal-templates": {
+            "get": op("deal_templates", "deals", "Deal templates, by name (DEAL-1)",
+                      schema="DealTemplateList",
+                      params=(_query("active_only", BOOL, "Only active ones"),)),
+            "post": op("create_deal_template", "deals", "Add a deal template", ok="201",
+                       schema="DealTemplate", body="DealTemplateCreate", errors=CHANGE,
+                       description=BOOKS),
+        },
+        "/deal-templates/{template_id}": {
+            "get": op("deal_template", "deals", "A template with its states",
+                      schema="DealTemplateDetail", params=(TEMPLATE_ID,)),
+            "patch": op("update_deal_template", "deals", "Change a template",
+                        schema="DealTemplate", params=(TEMPLATE_ID,),
+                        body="DealTemplateUpdate", errors=CHANGE, description=BOOKS),
+        },
+        "/deal-templates/{template_id}/board": {"get": op(
+            "deal_board", "deals", "The pipeline board of a template", schema="Board",
+            params=(TEMPLATE_ID, *FILTER_PARAMS,
+                    _query("per_column", {"type": "integer", "minimum": 1, "maximum": 100},
+                           "Cards per column (default 20)")),
+            description=FIGURES_RIGHTS)},
+        "/calendar-days": {
+            "get": op("calendar_days", "deals", "The marked days of a year (DEAL-4)",
+                      schema="CalendarDayList", params=(
+                          _query("year", {"type": "integer", "minimum": 1900,
+                                          "maximum": 2999}, "The year", required=True),)),
+            "post": op("mark_calendar_day", "deals", "Mark a day off or a working day",
+                       schema="CalendarDay", body="CalendarMark", errors=CHANGE,
+                       description=BOOKS),
+        },
+        "/deals": {
+            "get": op("deals", "deals", "Deals, newest first", schema="DealPage", params=(
+                _query("template_id", ID, "Of this template"), *FILTER_PARAMS,
+                _query("state", {"type": "string", "maxLength": 40}, "In this state"),
+                _query("overdue", BOOL, "Only open deals over their state's norm"),
+                PAGE_OF_20), description=FIGURES_RIGHTS),
+            "post": op("register_deal", "deals", "Register a deal (DEAL-3)", ok="201",
+                       schema="Deal", body="DealCreate", errors=CHANGE,
+                       description=DEAL_RIGHTS),
+        },
+        "/deals/{deal_id}": {
+            "get": op("deal", "deals", "One deal", schema="Deal", params=(DEAL_ID,)),
+            "patch": op("update_deal", "deals", "Change a deal's card", schema="Deal",
+                        params=(DEAL_ID,), body="DealUpdate", errors=CHANGE,
+                        description=DEAL_RIGHTS),
+            "delete": op("delete_deal", "deals", "Delete a deal registered by mistake",
+                         ok="204", params=(DEAL_ID, VERSION_ARG), errors=CHANGE,
+                         description="409 unless in its first state with no invoices or "
+                                     "documents; close it as lost instead."),
+        },
+        "/deals/{deal_id}/transitions": {"post": op(
+            "move_deal", "deals", "Move a deal to another state (DEAL-2, DEAL-3)",
+            schema="Deal", params=(DEAL_ID,), body="Transition", errors=CHANGE,
+            description="The engine checks the roles and every condition: 422 names each "
+                        "unmet one (an attribute, document_attached, invoice_issued, "
+                        "invoice_paid, an approval; reason for won/lost ones that need it); "
+                        "a stale version is 409.")},
+        "/deals/{deal_id}/options": {"get": op(
+            "deal_options", "deals", "The moves offered to you, with what blocks them",
+            schema="Options", params=(DEAL_ID,))},
+        "/deals/{deal_id}/approvals": {"post": op(
+            "approve_deal", "deals", "Record an approval the template asks for",
+            schema="Deal", params=(DEAL_ID,), body="DealApproval", errors=CHANGE,
+            description="The Director, Sales management or the manager's department head.")},
+        "/deals/{deal_id}/stays": {"get": op(
+            "deal_stays", "deals", "A deal's stays in its states (DEAL-4)",
+            schema="DealStayList", params=(DEAL_ID,))},
+        "/deals/{deal_id}/payments": {"get": op(
+            "deal_payments", "deals", "A deal's planned payments (DEAL-2)",
+            schema="DealPaymentList", params=(DEAL_ID,))},
+        "/deals/{deal_id}/tasks": {"get": op(
+            "deal_tasks", "deals", "A deal's tasks (TASK-2)", schema="TaskList",
+            params=(DEAL_ID,))},
+        "/deals/{deal_id}/documents": {
+            "post": _upload_op("deal", owner),
+            "get": op("deal_documents", "documents", "A deal's documents",
+                      schema="DocumentList", params=(owner,)),
+        },
+        "/counterparties/{counterparty_id}/deals": {"get": op(
+            "counterparty_deals", "deals", "A client's deals, newest first",
+            schema="DealPage", params=(COUNTERPARTY_ID, PAGE_OF_20))},
+        "/deal-forecast": {"get": op(
+            "deal_forecast", "deals", "Expected revenue by month (RPT-4)", schema="Forecast",
+            params=(_query("months", {"type": "integer", "minimum": 1, "maximum": 36},
+                           "How many months (default 12)"),
+                    _query("start", DAY_PARAM, "A day of the first month (default: today)"),
+                    _query("template_id", ID, "Deals of this template"), *FILTER_PARAMS),
+            description=FIGURES_RIGHTS)},
+    }
+    paths["/calendar-days"]["post"]["responses"]["204"] = {
+        "description": "The day went back to plain (nothing is marked)"}
+    return paths

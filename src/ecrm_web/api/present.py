@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ecrm_core.access.model import RoleAssignment
+from ecrm_core.attributes import dump_defs
 from ecrm_core.auth.model import ApiToken
 from ecrm_core.counterparties.model import Catalog, Contact, Counterparty, CuratorAssignment
 from ecrm_core.counterparties.services import DuplicateCandidate, ListRow, Page
+from ecrm_core.deals.services import PAGE as DEAL_PAGE
 from ecrm_core.history.model import HistoryEntry
 from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
@@ -460,7 +463,8 @@ def invoice(obj) -> dict[str, Any]:
             "state": obj.state, "state_entered_at": iso(obj.state_entered_at),
             "requisites": {k: str(v) for k, v in (obj.requisites or {}).items()},
             "contact_id": obj.contact_id, "contact_name": obj.contact_name,
-            "due_on": iso(obj.due_on), "note": obj.note, "created_at": iso(obj.created_at)}
+            "due_on": iso(obj.due_on), "note": obj.note, "created_at": iso(obj.created_at),
+            "deal_id": obj.deal_id}
 
 
 def invoice_page(found) -> dict[str, Any]:
@@ -548,3 +552,127 @@ def document(obj) -> dict[str, Any]:
             "counterparty_id": obj.counterparty_id, "filename": obj.filename,
             "content_type": obj.content_type, "size": obj.size, "note": obj.note,
             "uploaded_at": iso(obj.uploaded_at), "uploaded_by": obj.uploaded_by}
+
+
+# -- deals (DEAL-1…DEAL-4, RPT-4 first part; issue 6) -----------------------------------------
+#
+# Figures of the board and the forecast are Decimals of rubles: strings with two decimals,
+# like money.
+
+
+def rubles(value: Any) -> str:
+    """A sum in rubles (Decimal, int or Money) -> "1234.56"."""
+    amount = getattr(value, "amount", value)
+    return f"{Decimal(str(amount or 0)).quantize(Decimal('0.01'), ROUND_HALF_UP):.2f}"
+
+
+def deal_template(obj) -> dict[str, Any]:
+    return {**_base(obj), "code": obj.code, "name": obj.name,
+            "description": obj.description, "attributes": dump_defs(obj.attributes),
+            "active": obj.active, "head_after_days": obj.head_after_days,
+            "state_set_code": obj.set_code}
+
+
+def deal_template_view(found) -> dict[str, Any]:
+    """A template with its state set and the states deals are in (those cannot go)."""
+    return {**deal_template(found.template), "state_set": state_set(found.state_set),
+            "in_use": sorted(found.in_use)}
+
+
+def calendar_day(obj) -> dict[str, Any]:
+    return {**_base(obj), "day": iso(obj.day), "working": obj.working, "note": obj.note}
+
+
+def deal(obj, now: datetime) -> dict[str, Any]:
+    """A deal as of ``now`` (``overdue``: open and past its state's norm, DEAL-4)."""
+    return {**_base(obj), "number": obj.number, "title": obj.title,
+            "template_id": obj.template_id, "counterparty_id": obj.counterparty_id,
+            "name": obj.name, "manager_id": obj.manager_id, "author_id": obj.author_id,
+            "amount": money(obj.amount), "weighted": money(obj.weighted()),
+            "planned": money(obj.planned),
+            "expected_close_on": iso(obj.expected_close_on), "project_id": obj.project_id,
+            "contact_id": obj.contact_id, "attributes": dict(obj.attributes or {}),
+            "approvals": list(obj.approvals), "state": obj.state,
+            "state_entered_at": iso(obj.state_entered_at),
+            "due_in_state": iso(obj.due_in_state), "overdue": obj.overdue(now),
+            "probability": obj.probability, "outcome": obj.outcome,
+            "close_reason": obj.close_reason, "closed_at": iso(obj.closed_at),
+            "created_at": iso(obj.created_at), "note": obj.note}
+
+
+def deal_page(found, now: datetime) -> dict[str, Any]:
+    return {"items": [deal(d, now) for d in found.rows], "page": found.page,
+            "per_page": DEAL_PAGE, "total": found.total}
+
+
+def deal_state(s) -> dict[str, Any]:
+    """A state of a template as the board shows it (DEAL-2, DEAL-4)."""
+    return {"code": s.code, "name": s.name, "order": s.order, "initial": s.initial,
+            "final": s.final, "colour": s.colour, "norm_days": s.norm_days,
+            "norm_hours": s.norm_hours, "probability": s.probability,
+            "outcome": plain(s.outcome)}
+
+
+def board_card(obj, client_names: dict[int, str], now: datetime) -> dict[str, Any]:
+    entered = obj.state_entered_at
+    return {"id": obj.id, "version": obj.version, "number": obj.number, "name": obj.name,
+            "counterparty_id": obj.counterparty_id,
+            "client_name": client_names.get(obj.counterparty_id, ""),
+            "amount": money(obj.amount), "weighted": money(obj.weighted()),
+            "probability": obj.probability, "manager_id": obj.manager_id,
+            "project_id": obj.project_id, "expected_close_on": iso(obj.expected_close_on),
+            "state_entered_at": iso(entered),
+            "days_in_state": max((now - entered).days, 0) if entered else 0,
+            "due_in_state": iso(obj.due_in_state), "overdue": obj.overdue(now)}
+
+
+def board(found) -> dict[str, Any]:
+    """The pipeline board of a template: a column per state with its open deals' count,
+    amount, weighted amount and how many are over the norm, and its first cards."""
+    now = found.now
+    return {
+        "template": deal_template(found.template), "state_set_id": found.state_set.id,
+        "at": iso(now), "count": sum(c.figures.count for c in found.columns),
+        "amount": rubles(found.amount), "weighted": rubles(found.weighted),
+        "columns": [{"state": deal_state(c.state), "count": c.figures.count,
+                     "amount": rubles(c.figures.amount),
+                     "weighted": rubles(c.figures.weighted), "overdue": c.figures.overdue,
+                     "cards": [board_card(d, found.client_names, now) for d in c.cards]}
+                    for c in found.columns],
+    }
+
+
+def _figures(m) -> dict[str, Any]:
+    return {"pipeline": rubles(m.pipeline), "weighted": rubles(m.weighted),
+            "planned": rubles(m.planned), "planned_weighted": rubles(m.planned_weighted),
+            "expected": rubles(m.expected), "actual": rubles(m.actual)}
+
+
+def forecast(found) -> dict[str, Any]:
+    """Expected revenue by month (RPT-4) with the filters it was counted by (a manager's
+    own figures carry their manager_id)."""
+    f = found.filters
+    return {"months": [{"month": iso(m.month), **_figures(m)} for m in found.months],
+            "totals": _figures(found.totals),
+            "filters": {"template_id": f.template_id, "manager_id": f.manager_id,
+                        "project_id": f.project_id, "close_from": iso(f.close_from),
+                        "close_to": iso(f.close_to)}}
+
+
+def deal_stay(obj, now: datetime) -> dict[str, Any]:
+    """One stay of a deal in a state (DEAL-4): calendar hours so far, and its working
+    hours by the calendar once it is over."""
+    return {**_base(obj), "deal_id": obj.deal_id, "state": obj.state,
+            "entered_at": iso(obj.entered_at), "left_at": iso(obj.left_at),
+            "hours": round(obj.length(now).total_seconds() / 3600, 2),
+            "working_hours": obj.working_hours}
+
+
+def deal_stays(card) -> dict[str, Any]:
+    return {"items": [deal_stay(s, card.now) for s in card.stages]}
+
+
+def deal_payment(obj) -> dict[str, Any]:
+    return {**_base(obj), "deal_id": obj.deal_id, "counterparty_id": obj.counterparty_id,
+            "amount": money(obj.amount), "due_on": iso(obj.due_on), "state": obj.state,
+            "created_at": iso(obj.created_at)}

@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ecrm_core.application import Application
 from ecrm_core.counterparties.model import COUNTERPARTY
+from ecrm_core.deals.services import BOARD_CARDS
 from ecrm_core.kernel import refs
 from ecrm_core.kernel.errors import NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields
@@ -1312,3 +1313,169 @@ def delete_document(document_id: str):
     ident = path_id(document_id, "document_id")
     core().documents.remove(actor_id(), ident, _version_arg())
     return no_content()
+
+
+# -- deals (DEAL-1…DEAL-4, RPT-4 first part; issue 6) ------------------------------------------
+#
+# Deal templates are a reference book (the Director and Administrators change them); a deal
+# runs by its template's state set through the one workflow engine: POST …/transitions is
+# the same call as the form and the board's drag, and answers 422 naming every unmet
+# condition. Figures (board, forecast) are the deal manager's own unless the actor sees
+# everyone's (Sales management, the Director).
+
+#: Query parameters of the deals list, the board and the forecast, passed to the service
+#: as they are (it parses them and names a bad one).
+DEAL_FILTERS = ("template_id", "manager_id", "project_id", "close_from", "close_to")
+#: What the forecast reads besides the filters.
+FORECAST_ARGS = (*DEAL_FILTERS, "months", "start")
+
+
+def _deal(found):
+    return present.deal(found, _now())
+
+
+def _deal_card(deal_id: str):
+    return core().deals.card(actor_id(), path_id(deal_id, "deal_id"))
+
+
+@bp.get("/deal-templates")
+def deal_templates():
+    query = Query()
+    active_only = query.flag("active_only")
+    query.check()
+    found = core().deal_templates.templates(actor_id(), active_only=bool(active_only))
+    return present.items(found, present.deal_template)
+
+
+@bp.get("/deal-templates/<template_id>")
+def deal_template(template_id: str):
+    ident = path_id(template_id, "template_id")
+    return present.deal_template_view(core().deal_templates.template(actor_id(), ident))
+
+
+@bp.post("/deal-templates")
+def create_deal_template():
+    made = core().deal_templates.create(actor_id(), json_body())
+    return created(present.deal_template(made), "api.deal_template", template_id=made.id)
+
+
+@bp.patch("/deal-templates/<template_id>")
+def update_deal_template(template_id: str):
+    ident = path_id(template_id, "template_id")
+    data = json_body()
+    require(data, "version")
+    return present.deal_template(core().deal_templates.update(actor_id(), ident, data))
+
+
+@bp.get("/deal-templates/<template_id>/board")
+def deal_board(template_id: str):
+    ident = path_id(template_id, "template_id")
+    query = Query()
+    per_column = query.number("per_column", BOARD_CARDS, 1, 100)
+    query.check()
+    data = {k: v for k, v in request.args.items() if k in DEAL_FILTERS and k != "template_id"}
+    return present.board(core().deals.board(actor_id(), ident, data, per_column))
+
+
+@bp.get("/calendar-days")
+def calendar_days():
+    found = core().calendar.days(actor_id(), request.args.get("year"))
+    return present.items(found, present.calendar_day)
+
+
+@bp.post("/calendar-days")
+def mark_calendar_day():
+    marked = core().calendar.mark(actor_id(), json_body())
+    return no_content() if marked is None else present.calendar_day(marked)
+
+
+@bp.post("/deals")
+def register_deal():
+    made = core().deals.register(actor_id(), json_body())
+    return created(_deal(made), "api.deal", deal_id=made.id)
+
+
+@bp.get("/deals")
+def deals():
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    state = query.text("state", max_len=40)
+    overdue = query.flag("overdue")
+    query.check()
+    data = {k: v for k, v in request.args.items() if k in DEAL_FILTERS}
+    found = core().deals.deals(actor_id(), data, page, state, overdue_only=bool(overdue))
+    return present.deal_page(found, _now())
+
+
+@bp.get("/deals/<deal_id>")
+def deal(deal_id: str):
+    return _deal(core().deals.get(actor_id(), path_id(deal_id, "deal_id")))
+
+
+@bp.patch("/deals/<deal_id>")
+def update_deal(deal_id: str):
+    ident = path_id(deal_id, "deal_id")
+    data = json_body()
+    require(data, "version")
+    return _deal(core().deals.update(actor_id(), ident, data))
+
+
+@bp.delete("/deals/<deal_id>")
+def delete_deal(deal_id: str):
+    ident = path_id(deal_id, "deal_id")
+    core().deals.delete(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.post("/deals/<deal_id>/transitions")
+def move_deal(deal_id: str):
+    ident = path_id(deal_id, "deal_id")
+    to_state, reason, version = _transition()
+    return _deal(core().deals.move(actor_id(), ident, to_state, reason, version))
+
+
+@bp.get("/deals/<deal_id>/options")
+def deal_options(deal_id: str):
+    ident = path_id(deal_id, "deal_id")
+    return present.options(core().deals.options(actor_id(), ident))
+
+
+@bp.post("/deals/<deal_id>/approvals")
+def approve_deal(deal_id: str):
+    ident = path_id(deal_id, "deal_id")
+    data = json_body()
+    require(data, "approval", "version")
+    return _deal(core().deals.approve(actor_id(), ident, data.get("approval"),
+                                      data.get("version")))
+
+
+@bp.get("/deals/<deal_id>/stays")
+def deal_stays(deal_id: str):
+    return present.deal_stays(_deal_card(deal_id))
+
+
+@bp.get("/deals/<deal_id>/payments")
+def deal_payments(deal_id: str):
+    return present.items(_deal_card(deal_id).payments, present.deal_payment)
+
+
+@bp.get("/deals/<deal_id>/tasks")
+def deal_tasks(deal_id: str):
+    card = _deal_card(deal_id)
+    return present.tasks(card.tasks, card.now)
+
+
+@bp.get("/counterparties/<counterparty_id>/deals")
+def counterparty_deals(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    return present.deal_page(core().deals.of_counterparty(actor_id(), ident, _page()), _now())
+
+
+@bp.get("/deal-forecast")
+def deal_forecast():
+    data = {k: v for k, v in request.args.items() if k in FORECAST_ARGS}
+    return present.forecast(core().deals.forecast(actor_id(), data))
+
+
+# a deal's files (DOC-1; the proposal's "document attached" condition, DEAL-2)
+_owner_routes("deals", "deal")

@@ -13,6 +13,9 @@
 - ``ui_books`` — reference books of sales under /admin: nomenclature and prices, service
   kinds, price and client types, contract types, state sets, company requisites
   (PRD-1…3, CON-1, REQ-4, INV-2)
+- ``ui_deals`` — deals: the card's «Сделки» tab, the deal's page and form, the list, the
+  pipeline board with drag and drop, the forecast with its chart; the books of deal
+  templates and of working days (DEAL-1…DEAL-4, RPT-4)
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ def register(app: Flask) -> None:
     for bp in (auth_bp, me_bp, org_bp, admin_bp, clients_bp, tasks_bp, sales_bp):
         app.register_blueprint(bp)
     app.register_blueprint(books_bp)  # reference books of sales (issue 5)
+    from ecrm_web.ui.deals import bp as deals_bp
+
+    app.register_blueprint(deals_bp)  # deals, board, forecast, their books (issue 6)
 
     app.add_template_filter(fmt_dt, "dt")
     app.add_template_filter(fmt_due, "due")

@@ -930,6 +930,8 @@ def new_invoice(counterparty_id: int):
     values = {"issued_on": _today_iso(), "manager_id": str(actor())}
     if as_int(request.args.get("contract_id")):
         values["contract_id"] = request.args["contract_id"]
+    if as_int(request.args.get("deal_id")):  # «Выставить счёт» on a deal (DEAL-2)
+        values["deal_id"] = request.args["deal_id"]
     context = _invoice_form_context(counterparty_id, None)
     if context["default_price_type"]:
         values["price_type_id"] = str(context["default_price_type"])
@@ -942,6 +944,8 @@ def create_invoice(counterparty_id: int):
     form = form_data()
     data, rows = _invoice_data(form, INVOICE_FIELDS)
     data["counterparty_id"] = str(counterparty_id)
+    if form.get("deal_id"):  # the deal the invoice is issued for (DEAL-2)
+        data["deal_id"] = form["deal_id"]
     return handle_form(
         _by_rows(lambda: core().invoices.create(actor(), data), rows),
         success=lambda i: redirect_to(url_for("ui_sales.invoice", invoice_id=i.id)),

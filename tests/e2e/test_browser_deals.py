@@ -70,6 +70,7 @@ def forecast_of(page, month: str) -> dict[str, Decimal]:
     assert bars.count() == page.locator("#forecast-table tbody tr").count()
     assert page.locator("#forecast-svg rect[data-kind=actual]").count() == bars.count()
     bar = bars.nth(index)
+    assert bar.get_attribute("data-month") == month  # the bar says which month it is
     assert bar.is_visible() or float(bar.get_attribute("height")) == 0
     geometry = page.evaluate("""(i) => {
         const svg = document.getElementById('forecast-svg');

@@ -511,6 +511,12 @@ def test_documents_and_an_invoice_for_the_deal(as_manager, deals):
     empty = as_manager.post(f"/deals/{deal_id}/documents", data={"note": "x"},
                             content_type="multipart/form-data")
     assert empty.status_code == 422 and "выберите файл" in plain(empty)
+    assert "Счета по сделке ещё не выставлялись" in plain(as_manager.get(f"/deals/{deal_id}"))
+    invoice = deals.app.invoices.create(deals.d, {
+        "counterparty_id": deals.card.id, "deal_id": deal_id,
+        "lines": [{"name": "Подключение", "quantity": "1", "price": "15000"}]})
+    listed = as_manager.get(f"/deals/{deal_id}").get_data(as_text=True)
+    assert f'data-invoice-id="{invoice.id}"' in listed and "Черновик" in listed
 
 
 # -- the board (DEAL-3, DEAL-4) --------------------------------------------------------------

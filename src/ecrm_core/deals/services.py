@@ -719,6 +719,9 @@ class DealService(DocumentFlow):
                 stages=uow.deal_stages.list(deal_id=deal.id, order_by=("entered_at", "id")),
                 payments=uow.deal_payments.list(deal_id=deal.id, order_by=("due_on", "id")),
                 tasks=uow.tasks.list(deal_id=deal.id, order_by=("due_date", "id")),
+                invoices=uow.invoices.list(deal_id=deal.id, order_by=("-id",)),
+                invoice_states={s.code: s.name for s in invoice_set.states}
+                if (invoice_set := uow.state_sets.first(code="invoice")) else {},
                 may_edit=policy.allows(Action.EDIT, DEAL, chain),
                 may_approve=policy.allows(Action.EDIT, DEAL_APPROVAL, chain),
                 client=uow.counterparties.get(deal.counterparty_id), now=now)
@@ -910,6 +913,9 @@ class DealCard:
     stages: list[DealStage]
     payments: list[DealPayment]
     tasks: list[Any]
+    #: the invoices issued for the deal, newest first, and the invoice states' names
+    invoices: list[Any]
+    invoice_states: dict[str, str]
     may_edit: bool
     may_approve: bool
     client: Any

@@ -1207,7 +1207,8 @@ def chart(months: list[Any]) -> dict[str, Any]:
             top_y = y(value)
             bars.append({"kind": kind, "x": round(x + dx, 1), "y": round(top_y, 1),
                          "w": round(bar, 1), "h": round(CHART_TOP + plot_h - top_y, 1),
-                         "value": fmt_money(value), "month": label})
+                         "value": fmt_money(value), "month": label,
+                         "key": m.month.strftime("%Y-%m")})
     grid = [{"y": round(y(top * k / 5), 1), "label": format_decimal(top * k / 5,
                                                                      format="#,##0")}
             for k in range(6)]

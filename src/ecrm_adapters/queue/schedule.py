@@ -321,116 +321,108 @@ class RegistryRecheck(PeriodicJob):
         self.run(after_id, holder)
 
 
-class TaskAlerts(PeriodicJob):
-    """Reminders, then escalations (TASK-7), every ``ECRM_TASK_ALERTS_MINUTES``.
+class SinglePassJob(PeriodicJob):
+    """A job whose pass is one message that does all its work and is never retried
+    (the task alerts, the deal alerts, the billing sweep).
 
-    A pass is one message: ``app.tasks.run_alerts()`` does the work and records what it
-    sent (a reminder once per task and reminder time, an escalation once per task, rule
-    and deadline). The message claims the pass by moving the row's cursor on (the cursor
-    counts the attempts at the pass), so a copy delivered twice — even to two workers
-    at the same moment — finds it moved and does nothing. A pass that fails is not
-    retried: it is logged and the job freed, and the next pass, due
-    ``ECRM_TASK_ALERTS_MINUTES`` later, does everything it would have done."""
+    The message claims the pass by moving the row's cursor on (the cursor counts the
+    attempts at the pass), so a copy delivered twice — even to two workers at the same
+    moment — finds it moved and does nothing. A pass that fails is logged and the job
+    freed: the next pass, due ``every`` later, does everything it would have done.
+    Subclasses say how often (``minutes_setting``) and what a pass does (``work``:
+    a line for the log, or "" when there was nothing to do)."""
 
-    name = TASK_ALERTS_JOB
-    actor_name = RUN_TASK_ALERTS
     lease = ALERTS_LEASE
     actor_options = {"max_retries": 0, "time_limit": ALERTS_TIME_LIMIT_MS}
-    title = "task alerts pass"
+    #: the setting that holds the minutes between passes (0: off)
+    minutes_setting: ClassVar[str]
 
     @property
     def every(self) -> timedelta | None:
-        minutes = self.system.settings.task_alerts_minutes
+        minutes = getattr(self.system.settings, self.minutes_setting)
         return timedelta(minutes=minutes) if minutes > 0 else None
 
     def claim(self, cursor: int, holder: str) -> int | None:
         return cursor + 1 if self.leases.advance(self.name, holder, cursor, cursor + 1) \
             else None
 
+    @abc.abstractmethod
+    def work(self) -> str:
+        """Do the pass's work; what to log ("" for nothing)."""
+
     def step(self, cursor: int) -> int:
         try:
-            report = self.system.app.tasks.run_alerts()
+            said = self.work()
         except Exception:
-            log.exception("the task alerts pass failed; the next pass runs in %s",
-                          self.every)
+            log.exception("the %s failed; the next pass runs in %s", self.title, self.every)
             return 0
-        if report.reminders or report.escalations:
-            log.info("task alerts: %d reminder(s), %d escalation(s) in %d message(s)",
-                     report.reminders, report.escalations, report.messages)
+        if said:
+            log.info("%s: %s", self.title, said)
         return 0
+
+
+class TaskAlerts(SinglePassJob):
+    """Reminders, then escalations (TASK-7), every ``ECRM_TASK_ALERTS_MINUTES``: a pass is
+    ``app.tasks.run_alerts()``, which records what it sent (a reminder once per task and
+    reminder time, an escalation once per task, rule and deadline)."""
+
+    name = TASK_ALERTS_JOB
+    actor_name = RUN_TASK_ALERTS
+    title = "task alerts pass"
+    minutes_setting = "task_alerts_minutes"
+
+    def work(self) -> str:
+        report = self.system.app.tasks.run_alerts()
+        if not (report.reminders or report.escalations):
+            return ""
+        return (f"{report.reminders} reminder(s), {report.escalations} escalation(s) in "
+                f"{report.messages} message(s)")
 
 
 REDELIVER_BILLING = "redeliver_billing"
 BILLING_SWEEP_JOB = "billing_sweep"
 
 
-class BillingSweep(PeriodicJob):
+class BillingSweep(SinglePassJob):
     """The sweep of postponed billing hand-offs (ORD-3), every
     ``ECRM_BILLING_SWEEP_MINUTES`` while a billing system is configured: hand-offs the
     billing system did not take (down, timeout) are sent again once their back-off is
     over — also after the queue's own retries of a hand-off have run out
-    (``OrderService.redeliver_due``). A pass is one message, claimed like the task
-    alerts' (the cursor counts the attempts), never retried: the next pass does its
-    work. A hand-off is never sent twice at once (the hand-off's own hold) nor after it
-    was accepted."""
+    (``OrderService.redeliver_due``). A hand-off is never sent twice at once (the
+    hand-off's own hold) nor after it was accepted."""
 
     name = BILLING_SWEEP_JOB
     actor_name = REDELIVER_BILLING
-    lease = ALERTS_LEASE
-    actor_options = {"max_retries": 0, "time_limit": ALERTS_TIME_LIMIT_MS}
     title = "billing sweep"
+    minutes_setting = "billing_sweep_minutes"
 
     @property
     def available(self) -> bool:
         return self.system.settings.billing_configured
 
-    @property
-    def every(self) -> timedelta | None:
-        minutes = self.system.settings.billing_sweep_minutes
-        return timedelta(minutes=minutes) if minutes > 0 else None
-
-    def claim(self, cursor: int, holder: str) -> int | None:
-        return cursor + 1 if self.leases.advance(self.name, holder, cursor, cursor + 1) \
-            else None
-
-    def step(self, cursor: int) -> int:
-        try:
-            report = self.system.app.orders.redeliver_due()
-        except Exception:
-            log.exception("the billing sweep failed; the next one runs in %s", self.every)
-            return 0
-        if report.accepted or report.failed or report.waiting:
-            log.info("billing sweep: %d accepted, %d refused, %d still waiting",
-                     report.accepted, report.failed, report.waiting)
-        return 0
+    def work(self) -> str:
+        report = self.system.app.orders.redeliver_due()
+        if not (report.accepted or report.failed or report.waiting):
+            return ""
+        return (f"{report.accepted} accepted, {report.failed} refused, "
+                f"{report.waiting} still waiting")
 
 
-class DealAlerts(TaskAlerts):
+class DealAlerts(SinglePassJob):
     """Escalation of deals over their state's norm (DEAL-4): the manager, then their head,
     once per stay and level (``DealService.escalate``), every
-    ``ECRM_DEAL_ALERTS_MINUTES``. One message a pass, claimed as ``TaskAlerts`` claims
-    its own; the once-only guarantee itself is the unique row per deal, stay and level
-    the notice is written with (a second pass or worker cannot write it again)."""
+    ``ECRM_DEAL_ALERTS_MINUTES``. The once-only guarantee itself is the unique row per
+    deal, stay and level the notice is written with (a second pass or worker cannot
+    write it again)."""
 
     name = DEAL_ALERTS_JOB
     actor_name = RUN_DEAL_ALERTS
     title = "deal alerts pass"
+    minutes_setting = "deal_alerts_minutes"
 
-    @property
-    def every(self) -> timedelta | None:
-        minutes = self.system.settings.deal_alerts_minutes
-        return timedelta(minutes=minutes) if minutes > 0 else None
-
-    def step(self, cursor: int) -> int:
-        try:
-            sent = self.system.app.deals.escalate()
-        except Exception:
-            log.exception("the deal alerts pass failed; the next pass runs in %s",
-                          self.every)
-            return 0
-        if sent:
-            log.info("deal alerts: %d notice(s) about deals over their norm", sent)
-        return 0
+    def work(self) -> str:
+        sent = self.system.app.deals.escalate()
+        return f"{sent} notice(s) about deals over their norm" if sent else ""
 
 
 def periodic_jobs(system: System, broker: dramatiq.Broker) -> list[PeriodicJob]:

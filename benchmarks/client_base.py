@@ -725,3 +725,65 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- what the benchmarks of the later issues share -------------------------------------------
+
+
+def timing_table(label: str, results: list[tuple]) -> str:
+    """A markdown table of ``(measure, Timing, baseline Timing or None, target ms or
+    None)`` rows: p50/p95, the baseline's and how many times slower it is, the target and
+    whether p95 met it."""
+    lines = [f"\n{label}", "",
+             "| measure | p50 ms | p95 ms | baseline p50 ms | baseline p95 ms "
+             "| baseline p95 ÷ p95 | target | met |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for name, value, base, target in results:
+        b50 = f"{base.p50:.1f}" if base else ""
+        b95 = f"{base.p95:.1f}" if base else ""
+        ratio = f"{base.p95 / value.p95:.1f}×" if base else ""
+        goal = f"p95 ≤ {target:.0f} ms" if target else ""
+        met = ("yes" if value.p95 <= target else "NO") if target else ""
+        lines.append(f"| {name} | {value.p50:.2f} | {value.p95:.2f} | {b50} | {b95} "
+                     f"| {ratio} | {goal} | {met} |")
+    return "\n".join(lines)
+
+
+def add_target_options(parser) -> None:
+    """``--pg``, ``--no-pg``, ``--no-sqlite`` (the databases a benchmark runs on)."""
+    parser.add_argument("--pg", default=os.environ.get("ECRM_TEST_DATABASE_URL", ""),
+                        help="PostgreSQL server URL (default: ECRM_TEST_DATABASE_URL)")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+
+
+def run_on_targets(args, run: Callable, header: list[str]) -> int:
+    """Print ``header`` and the machine, then ``run(target, args, folder, say)`` on SQLite
+    and PostgreSQL (as the options say), printing each one's ``timing_table``; the peak
+    RSS at the end. Everything made goes at the end."""
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    for line in header:
+        print(f"# {line}")
+    print(f"# {machine()}")
+    targets = []
+    folder = Path(tempfile.mkdtemp(prefix="ecrm-bench-"))
+    try:
+        if not args.no_sqlite:
+            targets.append(sqlite_target(folder))
+        if args.pg and not args.no_pg:
+            targets.append(pg_target(args.pg))
+        for manager in targets:
+            with manager as target:
+                started = time.perf_counter()
+                print(f"# load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
+                results = run(target, args, folder, say)
+                print(timing_table(f"## {target.label} ({time.perf_counter() - started:.0f} s "
+                                   f"in all; load average now {os.getloadavg()[0]:.2f})",
+                                   results), flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n# peak RSS of the whole run: {rss:.0f} MiB")
+    return 0

@@ -33,12 +33,8 @@ Only the local databases named are contacted; everything made is removed at the 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import resource
-import shutil
 import sys
-import tempfile
 import time as clock
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -48,12 +44,11 @@ from pathlib import Path
 from client_base import (
     Target,
     Timing,
+    add_target_options,
     generate,
-    machine,
     make_system,
     measure,
-    pg_target,
-    sqlite_target,
+    run_on_targets,
 )
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
@@ -285,20 +280,6 @@ def run(target: Target, args: argparse.Namespace, folder: Path, say) -> list[tup
     return results
 
 
-def table(label: str, results: list[tuple]) -> str:
-    lines = [f"\n{label}", "",
-             "| measure | p50 ms | p95 ms | baseline p50 ms | baseline p95 ms | target | met |",
-             "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
-    for name, value, base, target in results:
-        b50 = f"{base.p50:.1f}" if base else ""
-        b95 = f"{base.p95:.1f}" if base else ""
-        goal = f"p95 ≤ {target:.0f} ms" if target else ""
-        met = ("yes" if value.p95 <= target else "NO") if target else ""
-        lines.append(f"| {name} | {value.p50:.2f} | {value.p95:.2f} | {b50} | {b95} "
-                     f"| {goal} | {met} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=1_000_000, help="deals in all")
@@ -309,10 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forecast-repeat", type=int, default=30,
                         help="forecast calls per measure")
     parser.add_argument("--baseline-repeat", type=int, default=10)
-    parser.add_argument("--pg", default=os.environ.get("ECRM_TEST_DATABASE_URL", ""),
-                        help="PostgreSQL server URL (default: ECRM_TEST_DATABASE_URL)")
-    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
-    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    add_target_options(parser)
     parser.add_argument("--seed", type=int, default=20261128)
     args = parser.parse_args(argv)
     if not (1_000 <= args.deals <= 5_000_000 and 100 <= args.board_open * 2 <= args.deals
@@ -320,34 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--deals 1,000 to 5,000,000 and at least twice --board-open; "
                      "--repeat and --forecast-repeat at least 20")
 
-    def say(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    print(f"# deals benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"# {machine()}")
-    print(f"# {args.deals:,} deals over {TEMPLATES} templates, {args.board_open:,} open in "
-          f"the measured one; {args.repeat} board calls, {args.forecast_repeat} forecast "
-          f"calls per measure")
-    targets = []
-    folder = Path(tempfile.mkdtemp(prefix="ecrm-bench-"))
-    try:
-        if not args.no_sqlite:
-            targets.append(sqlite_target(folder))
-        if args.pg and not args.no_pg:
-            targets.append(pg_target(args.pg))
-        for manager in targets:
-            with manager as target:
-                started = clock.perf_counter()
-                print(f"# load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
-                results = run(target, args, folder, say)
-                print(table(f"## {target.label} ({clock.perf_counter() - started:.0f} s in "
-                            f"all; load average now {os.getloadavg()[0]:.2f})", results),
-                      flush=True)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n# peak RSS of the whole run: {rss:.0f} MiB")
-    return 0
+    return run_on_targets(args, run, [
+        f"deals benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"{args.deals:,} deals over {TEMPLATES} templates, {args.board_open:,} open in "
+        f"the measured one; {args.repeat} board calls, {args.forecast_repeat} forecast "
+        f"calls per measure",
+    ])
 
 
 if __name__ == "__main__":

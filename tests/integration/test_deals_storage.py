@@ -321,6 +321,7 @@ def test_sqlite_reads_the_figures_from_the_covering_indexes(sqlite_url, tmp_path
             sql.columns(uow, Filters(template_id=1, manager_id=2), NOW)
             sql.forecast(uow, Filters(manager_id=2), date(2026, 3, 1), date(2027, 2, 1))
             sql.overdue(uow, NOW, 1, 0, 100)
+            sql.forecast(uow, Filters(), date(2026, 3, 1), date(2027, 2, 1))
         event.remove(system.engine, "before_cursor_execute", capture)
         plans = []
         with system.engine.connect() as conn:
@@ -329,18 +330,29 @@ def test_sqlite_reads_the_figures_from_the_covering_indexes(sqlite_url, tmp_path
                 rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
                                             tuple(params)).all()
                 plans.append(" | ".join(r[-1] for r in rows))
-        columns, forecast, planned, actual, overdue = plans
-        assert "COVERING INDEX ix_deals_board" in columns
-        assert "COVERING INDEX ix_deals_forecast" in forecast
-        assert "SEARCH deals USING COVERING INDEX ix_deals_open_due (closed_at=?)" in planned
+        columns, forecast, planned, actual, overdue, everyone, everyone_planned = plans[:7]
+        # the partial indexes of open deals (WHERE closed_at IS NULL), read alone
+        assert "COVERING INDEX ix_deals_board (template_id=?)" in columns
+        # one manager's deals: their own index (a twentieth of the deals), or the open
+        # deals' covering one — never a scan of the table
+        for plan in (forecast, planned):
+            assert "ix_deals_manager (manager_id=?)" in plan or \
+                "COVERING INDEX ix_deals_forecast" in plan or \
+                "COVERING INDEX ix_deals_open_due" in plan, plan
         assert "COVERING INDEX ix_deal_payments_deal (deal_id=?" in planned
         assert "COVERING INDEX ix_payments_actual" in actual
         assert "COVERING INDEX ix_invoices_deal_id" in actual
-        assert "SEARCH deals USING INDEX ix_deals_open_due (closed_at=? AND id>?)" in overdue
+        assert "SEARCH deals USING INDEX ix_deals_open_due (id>?)" in overdue
         # (SQLite names the unique constraint's index sqlite_autoindex_…)
         assert "SEARCH deal_escalations USING INDEX" in overdue
+        # everyone's forecast: the open deals by close date, and in id order for the
+        # planned payments — both indexes alone
+        assert "COVERING INDEX ix_deals_forecast" in everyone
+        assert "COVERING INDEX ix_deals_open_due" in everyone_planned or \
+            "COVERING INDEX ix_deal_payments_due" in everyone_planned, everyone_planned
+        assert not any(p.startswith("SCAN deals ") or "| SCAN deals " in p for p in plans)
         assert "TEMP B-TREE" not in columns + overdue
-        assert "INTEGER PRIMARY KEY" not in columns + forecast + planned + actual
+        assert "INTEGER PRIMARY KEY" not in columns + everyone + actual
     finally:
         system.close()
 

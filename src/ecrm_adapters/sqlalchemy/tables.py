@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 
 from ecrm_adapters.sqlalchemy.types import (
@@ -609,6 +610,9 @@ deal_templates = Table(
     Column("revision", Integer, nullable=False, server_default="1"),
 )
 
+#: The condition of the partial indexes of open deals.
+OPEN_DEAL = text("closed_at IS NULL")
+
 #: Deals (DEAL-3). ``planned`` is the sum of the deal's planned payments (``deal_payments``,
 #: kept in step by ``DealService``): the forecast weighs the part of the amount they do
 #: not cover in one pass over an index instead of a join (docs/performance.md).
@@ -637,23 +641,31 @@ deals = Table(
     Column("closed_at", TS),
     Column("created_at", TS),
     Column("note", Text, nullable=False, server_default=""),
-    # The pipeline board of a template: its open deals (closed_at NULL) by state — the
-    # columns' totals GROUP BY state and the cards, longest in the state first
-    # (state_entered_at, id) — with the filters' and the totals' columns riding along, so
-    # both read the index alone (an index-only scan of the template's open deals).
-    Index("ix_deals_board", "template_id", "closed_at", "state", "state_entered_at", "id",
+    # The three indexes of open deals are partial (WHERE closed_at IS NULL): they hold
+    # only open deals, and their order serves ORDER BY — PostgreSQL does not take a
+    # leading "closed_at IS NULL" column as an equality for the order, so with it in the
+    # key a column's first cards were a bitmap scan and a sort of the whole column.
+    # ``closed_at`` rides last: SQLite reads an index alone only when it holds every
+    # column the query names, the partial condition's too.
+    # The pipeline board of a template: its open deals by state — the columns' totals
+    # GROUP BY state and the cards, longest in the state first (state_entered_at, id) —
+    # with the filters' and the totals' columns riding along, so both read the index
+    # alone (an index-only scan of the template's open deals).
+    Index("ix_deals_board", "template_id", "state", "state_entered_at", "id",
           "manager_id", "project_id", "expected_close_on", "amount", "probability",
-          "due_in_state"),
+          "due_in_state", "closed_at", sqlite_where=OPEN_DEAL, postgresql_where=OPEN_DEAL),
     # The forecast (RPT-4): open deals by expected close date, covering what it sums
     # (amount, planned, probability) and its filters — one range read of the index.
-    Index("ix_deals_forecast", "closed_at", "expected_close_on", "amount", "planned",
-          "probability", "template_id", "manager_id", "project_id"),
+    Index("ix_deals_forecast", "expected_close_on", "amount", "planned",
+          "probability", "template_id", "manager_id", "project_id", "closed_at",
+          sqlite_where=OPEN_DEAL, postgresql_where=OPEN_DEAL),
     # Open deals in id order. The escalation job (DEAL-4): its batches are ranges, the
     # norm's end checked in the index (as ``ix_tasks_state_id``). The forecast's planned
     # payments: the open deals (probability, filters) read in id order and their payments
     # probed in ``ix_deal_payments_deal`` in the same order — no row of either table read.
-    Index("ix_deals_open_due", "closed_at", "id", "due_in_state", "state_entered_at",
-          "probability", "template_id", "manager_id", "project_id", "expected_close_on"),
+    Index("ix_deals_open_due", "id", "due_in_state", "state_entered_at",
+          "probability", "template_id", "manager_id", "project_id", "expected_close_on",
+          "closed_at", sqlite_where=OPEN_DEAL, postgresql_where=OPEN_DEAL),
     # a manager's deals newest first (the lists of a manager), filters in the index
     Index("ix_deals_manager", "manager_id", "id", "template_id", "state", "project_id",
           "expected_close_on"),

@@ -225,7 +225,7 @@ def steps(clients: int = CLIENTS) -> int:
         1 + len(DEPARTMENTS) + len(PROJECTS) + len(EMPLOYEES) + len(HEADS) + len(DISABLED)
         + len(ROLES) + len(SERVICE_TYPES) + len(SERVICES) + len(CLOSED_SERVICES)
         + len(UNAVAILABLE_SERVICES) + len(MESSAGES) + client_steps(clients) + task_steps()
-        + sales_steps(clients) + deal_steps(clients)
+        + sales_steps(clients) + deal_steps(clients) + order_steps()
     )
 
 
@@ -329,6 +329,7 @@ def build_demo(
     build_tasks(system, people, projects, progress)
     build_sales(system, people, clients, progress)
     build_deals(system, people, projects, clients, progress)
+    build_orders(system, people, clients, progress)  # ORD-1…ORD-3
 
     credentials = DemoCredentials(DEMO_LOGIN, DEMO_PASSWORD)
     write_marker(system.settings, credentials)
@@ -2199,3 +2200,147 @@ def _deal_attributes(rng: random.Random, plan: _DealPlan, card: _Card) -> dict:
     if passed & {"prepaid", "shipped"} or ("quote" in passed and rng.random() < 0.4):
         values["discount"] = str(rng.choice((3, 5, 7, 10)))
     return values
+
+
+# -- customer orders (issue 6: ORD-1…ORD-3) -----------------------------------------------
+#
+# One approval route of three steps — the head of technical support by name (can the
+# client be connected), Sales management by role (the price), the chief accountant by
+# name (the payment terms) — and about thirty orders of the managed clients, made through
+# ``OrderService``'s use cases (so every round, decision, confirmation request, notice and
+# history row is what people would have made), in every state: drafts (some returned by a
+# refusal with its reason), waiting at each step of the route, approved, in connection with
+# their billing hand-off waiting (one tried once: the billing system was down), refused
+# by the billing system, accepted and connected, cancelled. The demo's billing systems are
+# stand-ins passed to a second ``OrderService`` for the deliveries: one takes every
+# document, one is down, one refuses — so the hand-offs' states are what a delivery makes;
+# ECRM's own billing gateway (unconfigured in the demo) is never called here.
+
+#: (what happens to the order, how many): draft; refused at the second step; waiting at
+#: step 1, 2, 3; approved; in connection (hand-off waiting / tried once while the billing
+#: system was down / refused for good); connected (hand-off accepted); cancelled.
+ORDER_PLANS = (("draft", 5), ("refused", 3), ("step:0", 3), ("step:1", 3), ("step:2", 2),
+               ("approved", 4), ("connection", 2), ("connection:down", 1),
+               ("connection:refused", 1), ("connected", 6), ("cancelled", 2))
+ORDER_ROUTE = "Подключение абонента"
+#: the route's steps: ("employee", login) or ("role", code), in order
+ORDER_ROUTE_STEPS = (("employee", "s.volkov"), ("role", "sales_management"),
+                     ("employee", "o.novikova"))
+#: who answers each step in the demo
+ORDER_APPROVERS = ("s.volkov", "t.belova", "o.novikova")
+ORDER_REFUSALS = ("Скидка на монтаж выше допустимой: согласуйте с руководителем",
+                  "Нужно два маршрутизатора: у клиента два этажа",
+                  "Прокладка кабеля посчитана не по обследованию")
+ORDER_CANCELS = ("Клиент выбрал другого провайдера", "Объект не готов к подключению")
+ORDER_NOTES = ("Подключение в рабочее время, с 10 до 17", "", "Пропуск заказать заранее",
+               "", "Клиент просит смонтировать до конца месяца")
+
+
+def order_count() -> int:
+    """How many orders the demo makes (with a client base)."""
+    return sum(count for _plan, count in ORDER_PLANS)
+
+
+def order_steps() -> int:
+    """How many times ``build_orders`` calls its ``progress`` callback."""
+    return 2
+
+
+class _DemoBilling:
+    """A stand-in billing system of the demo (ORD-3): takes every document (``error``
+    None), or raises ``error``."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+
+    def send(self, key: str, payload: dict) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def build_orders(system: System, people: dict[str, int], clients: int = CLIENTS,
+                 progress: Callable[[str], None] | None = None) -> int:
+    """The approval route and the orders (see above); returns how many orders were
+    made."""
+    import contextlib
+
+    from ecrm_core.orders.ports import BillingRejected, BillingUnavailable
+    from ecrm_core.orders.services import OrderService
+
+    app = system.app
+    tick = progress or (lambda _label: None)
+    me = people[DIRECTOR[0]]
+    rng = random.Random(SEED + 7)
+    steps = [{"employee_id": people[value]} if kind == "employee" else {"role": value}
+             for kind, value in ORDER_ROUTE_STEPS]
+    route = app.orders.save_route(me, {"name": ORDER_ROUTE, "steps": steps})
+    tick("approval routes")
+    cards = [c for c in _sales_cards(system, people, order_count()) if c.manager] \
+        if clients > 0 else []
+    if not cards:
+        tick("orders")
+        return 0
+    today = app.clock.now().astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
+    with app.uow_factory(readonly=True) as uow:
+        kinds: dict[str, list[int]] = {}
+        for item in uow.items.list(active=True, order_by=("id",)):
+            kinds.setdefault(item.item_kind.value, []).append(item.id)
+
+    def delivered_by(error: Exception | None) -> OrderService:
+        return OrderService(app.uow_factory, app.clock, _DemoBilling(error))
+
+    def lines() -> list[dict]:
+        out = [{"part": "package", "item_id": rng.choice(kinds["service"]), "quantity": 1}]
+        for item_id in rng.sample(kinds["goods"], rng.randint(1, 2)):
+            out.append({"part": "equipment", "item_id": item_id,
+                        "quantity": rng.randint(1, 3)})
+        for item_id in rng.sample(kinds["work"], rng.randint(1, 2)):
+            out.append({"part": "work", "item_id": item_id, "quantity": rng.randint(1, 4)})
+        return out
+
+    def approve(order_id: int, upto: int) -> None:
+        for login in ORDER_APPROVERS[:upto]:
+            app.orders.decide(people[login], order_id, True, "")
+
+    made = 0
+    plans = [plan for plan, count in ORDER_PLANS for _n in range(count)]
+    for n, plan in enumerate(plans):
+        card = cards[n % len(cards)]
+        author = people[card.manager]
+        order = app.orders.create(author, {
+            "counterparty_id": card.id, "lines": lines(),
+            "ordered_on": (today - timedelta(days=rng.randint(0, 40))).isoformat(),
+            "note": ORDER_NOTES[n % len(ORDER_NOTES)]})
+        made += 1
+        if plan == "draft":
+            continue
+        app.orders.submit(author, order.id, route.id)
+        if plan == "refused":
+            approve(order.id, 1)
+            app.orders.decide(people[ORDER_APPROVERS[1]], order.id, False,
+                              ORDER_REFUSALS[n % len(ORDER_REFUSALS)])
+            continue
+        if plan.startswith("step:"):
+            approve(order.id, int(plan.split(":")[1]))
+            continue
+        if plan == "cancelled":
+            app.orders.move(author, order.id, "cancelled",
+                            ORDER_CANCELS[n % len(ORDER_CANCELS)])
+            continue
+        approve(order.id, len(ORDER_APPROVERS))
+        if plan == "approved":
+            continue
+        app.orders.move(author, order.id, "connection")
+        handoff = app.orders.handoffs(author, order.id)[0]
+        if plan == "connection:down":
+            down = delivered_by(BillingUnavailable("503 Service Unavailable"))
+            with contextlib.suppress(BillingUnavailable):  # postponed: the sweep retries
+                down.deliver_handoff(handoff.id)
+        elif plan == "connection:refused":
+            delivered_by(BillingRejected(
+                "400 Bad Request: лицевой счёт клиента не найден")).deliver_handoff(handoff.id)
+        elif plan == "connected":
+            delivered_by(None).deliver_handoff(handoff.id)
+            app.orders.move(author, order.id, "connected")
+    tick("orders")
+    return made

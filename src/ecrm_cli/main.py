@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import data_import, deals, people, run, sales, setup, tasks
+from ecrm_cli import data_import, deals, orders, people, run, sales, setup, tasks
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -42,3 +42,4 @@ cli.add_command(sales.invoices)
 cli.add_command(sales.state_sets)
 cli.add_command(sales.documents)
 cli.add_command(deals.deals)
+cli.add_command(orders.orders)

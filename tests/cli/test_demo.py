@@ -46,6 +46,11 @@ def _counts(ecrm: Ecrm) -> dict:
                 (code, state) for code, state in conn.execute(
                     select(t.deal_templates.c.code, t.deals.c.state).join(
                         t.deals, t.deals.c.template_id == t.deal_templates.c.id)))
+            # issue 6: customer orders by state, their billing hand-offs by state
+            order_rows = Counter(state for (state,) in conn.execute(select(t.orders.c.state)))
+            handoff_rows = Counter(
+                getattr(state, "value", state)
+                for (state,) in conn.execute(select(t.billing_handoffs.c.state)))
         return {
             "company": app.org.company().name,
             "director": director.login,
@@ -90,6 +95,9 @@ def _counts(ecrm: Ecrm) -> dict:
             "deal_templates": sorted(tpl.code for tpl in app.deal_templates.templates(me)),
             "deals": sum(deal_rows.values()),
             "deal_states": sorted(deal_rows),
+            "approval_routes": [(r.name, len(r.steps)) for r in app.orders.routes(me)],
+            "orders": dict(order_rows),
+            "handoffs": dict(handoff_rows),
         }
     finally:
         system.close()
@@ -141,6 +149,13 @@ EXPECTED = {
                                          "payment", "won", "lost")]
         + [("equipment_supply", s) for s in ("request", "quote", "prepaid", "shipped",
                                              "lost")]),
+    # issue 6: a route of three steps and orders in every state (ORD-1…ORD-3): drafts (3
+    # of them returned by a refusal), waiting at each step, approved, in connection (one
+    # hand-off tried once, one refused by the billing system), connected, cancelled
+    "approval_routes": [(demo.ORDER_ROUTE, 3)],
+    "orders": {"draft": 8, "approval": 8, "approved": 4, "connection": 4, "connected": 6,
+               "cancelled": 2},
+    "handoffs": {"pending": 3, "failed": 1, "accepted": 6},
 }
 
 
@@ -396,6 +411,75 @@ def test_the_demo_deals(ecrm):
         assert int(made.number) == len(deals) + 1, "the number sequence goes on"
         assert app.deals.escalate() > 0
         assert app.deals.escalate() == 0
+    finally:
+        system.close()
+
+
+def test_the_demo_orders(ecrm):
+    """Issue 6 (ORD-1…ORD-3): the demo's orders are what the services make — lines priced
+    from the list of the client's price type on the order's day, totals their estimate's;
+    each waiting round asks the approvers of its step; refusals carry their reason to the
+    author; hand-offs accepted, waiting, refused with their errors — and the services work
+    on them (the waiting step's approver answers, a postponed hand-off is delivered once,
+    an accepted one never again)."""
+    from ecrm_core.orders.model import HandoffState, RoundStatus
+    from ecrm_core.orders.services import OrderService, approvers, latest_round
+    from ecrm_core.products.services import price_for, price_type_for
+    from tests.fakes import FakeBilling
+
+    ecrm("demo")
+    system = ecrm.system()
+    try:
+        app = system.app
+        me = app.access.directors()[0].id
+        with app.uow_factory(readonly=True) as uow:
+            orders = uow.orders.list(order_by=("id",))
+            assert len(orders) == demo.order_count()
+            for order in orders:
+                assert order.one_time_total == order.estimate().one_time.total
+                assert order.monthly_total == order.estimate().monthly.total
+                kind = price_type_for(uow, uow.counterparties.get(
+                    order.counterparty_id).client_type_id)
+                assert order.price_type_id == kind.id
+                for line in order.lines:
+                    listed = price_for(uow, line.item_id, kind.id, order.ordered_on)
+                    assert listed is not None and listed.amount == line.price, order.number
+                current = latest_round(uow, order.id)
+                if order.state == "approval":
+                    assert current.status is RoundStatus.PENDING
+                    assert current.step == len(current.decisions)
+                    asked = approvers(uow, current.current, [])
+                    for employee_id in asked:
+                        assert any(m.subject == order.ref for m in uow.messages.list(
+                            recipient_id=employee_id, action=f"order_approval:{current.id}:"
+                                                             f"{current.step}"))
+                if current is not None and current.status is RoundStatus.REFUSED:
+                    assert order.state == "draft" and current.decisions[-1].reason
+            handoffs = uow.billing_handoffs.list()
+            for handoff in handoffs:
+                if handoff.state is HandoffState.ACCEPTED:
+                    assert handoff.accepted_at and handoff.attempts == 1
+                    assert uow.orders.get(handoff.order_id).state == "connected"
+                elif handoff.state is HandoffState.FAILED:
+                    assert "лицевой счёт" in handoff.last_error
+        refused = next(o for o in orders if o.state == "draft"
+                       and app.orders.rounds(me, o.id))
+        reason = app.orders.rounds(me, refused.id)[0].decisions[-1].reason
+        assert any(reason in m.text for m in app.messages.inbox(refused.author_id,
+                                                                  per_page=200))
+        # the services go on from the demo's data
+        waiting = next(o for o in orders if o.state == "approval"
+                       and app.orders.rounds(me, o.id)[0].step == 0)
+        volkov = app.org.employee_by_login("s.volkov").id
+        assert app.orders.current_approvers(me, waiting.id) == {volkov}
+        assert app.orders.decide(volkov, waiting.id, True, "").step == 1
+        billing = FakeBilling()
+        delivery = OrderService(app.uow_factory, app.clock, billing)
+        later = app.clock.now() + timedelta(hours=1)
+        report = delivery.redeliver_due(later)
+        assert (report.accepted, report.failed, report.waiting) == (3, 0, 0)
+        assert delivery.redeliver_due(later) == type(report)()
+        assert len(billing.sent) == 3, "an accepted hand-off is never sent again"
     finally:
         system.close()
 

@@ -13,6 +13,7 @@ from tests.e2e import api_support
 from tests.e2e.api_support import PREFIX, Api, build_org, doc_path
 from tests.e2e.clients_support import happy_run_clients
 from tests.e2e.deals_support import happy_run_deals
+from tests.e2e.orders_support import happy_run_orders
 from tests.e2e.sales_support import happy_run_sales
 from tests.e2e.tasks_support import happy_run_tasks
 
@@ -171,6 +172,7 @@ def test_a_happy_run_of_every_operation_matches_the_document(app, org, system):
     happy_run_tasks(app, org)  # tasks, typical tasks, escalation rules (issue 4)
     happy_run_sales(app, org)  # goods, prices, contracts, requests, invoices, documents
     happy_run_deals(app, org)  # deal templates, the calendar, deals, board, forecast
+    happy_run_orders(app, org)  # orders, approval routes, rounds, billing hand-offs
 
     answered = {(path, method) for path, method, status in api_support.SEEN
                 if 200 <= status < 300}

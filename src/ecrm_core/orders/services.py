@@ -885,3 +885,58 @@ class OrderService(DocumentFlow):
         if state_set.code != ORDER_SET:
             return set()
         return {code for code in state_set.codes if uow.orders.count(state=code, limit=1)}
+
+    # -- reads of the faces (UI, API, CLI) and the removal of a route -----------------------
+    # (added with the orders' faces: the list of every order, the hand-offs of every
+    # order, and deleting a route never used; the rules above are unchanged)
+
+    def orders(self, actor_id: int, state: Any = None, page: Any = 1,
+               counterparty_id: Any = None) -> OrderPage:
+        """Orders, newest first, 20 a page: of every client, or of ``counterparty_id``;
+        in ``state`` when given (ORD-1). An order is seen by whoever sees its client
+        (the policy: everyone signed in), so a page holds what the policy lets the actor
+        see of it."""
+        number = page_number(page)
+        filters: Data = {}
+        if counterparty_id not in (None, ""):
+            fields = Fields()
+            filters["counterparty_id"] = fields.ident(
+                {"counterparty_id": counterparty_id}, "counterparty_id")
+            fields.check()
+        if isinstance(state, str) and state:
+            filters["state"] = state
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            rows = uow.orders.list(order_by=("-id",), limit=PAGE,
+                                   offset=(number - 1) * PAGE, **filters)
+            seen = [o for o in rows
+                    if policy.allows(Action.VIEW, ORDER, chain_of(uow, o.ref))]
+            return OrderPage(seen, uow.orders.count(**filters), number)
+
+    def all_handoffs(self, actor_id: int, pending_only: bool = False, limit: int = 100
+                     ) -> list[BillingHandoff]:
+        """The billing hand-offs of every order (ORD-3), newest first (at most
+        ``limit``); only those still waiting to be accepted when ``pending_only``. Those
+        the policy lets the actor see (whoever sees the order's client)."""
+        filters: Data = {"state": HandoffState.PENDING} if pending_only else {}
+        with self.uow_factory(readonly=True) as uow:
+            policy = policy_for(uow, actor_id)
+            rows = uow.billing_handoffs.list(order_by=("-id",), limit=max(1, min(limit, 1000)),
+                                             **filters)
+            return [h for h in rows
+                    if policy.allows(Action.VIEW, BILLING_HANDOFF, chain_of(uow, h.ref))]
+
+    def delete_route(self, actor_id: int, route_id: Any, version: Any = None) -> None:
+        """Remove an approval route (the Director and Administrators; ``version``: the one
+        read). A route some order was submitted along stays for the record of its rounds:
+        deactivate it instead (409)."""
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id).require_administrator()
+            route = existing(uow.approval_routes, APPROVAL_ROUTE, route_id)
+            route.check_version(expected_version({"version": version}))
+            if uow.approval_rounds.count(route_id=route.id, limit=1):
+                raise Conflict("orders were submitted along this route: deactivate it "
+                               "instead")
+            route.record_deleted(("name", "active"))
+            uow.approval_routes.delete(route)
+            uow.commit()

@@ -1856,10 +1856,10 @@ def document() -> dict[str, Any]:
             "meta", "me", "organisation", "employees", "services", "roles", "messages",
             "history", "tokens", "catalogs", "counterparties", "contacts", "tasks",
             "products", "state sets", "contracts", "requests", "invoices", "documents",
-            "deals",
+            "deals", "orders",
         )],
         "paths": {**_paths(), **_client_paths(), **_task_paths(), **_sales_paths(),
-                  **_deal_paths()},
+                  **_deal_paths(), **_order_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": RESPONSES,
@@ -2163,3 +2163,212 @@ def _deal_paths() -> dict[str, Any]:
     paths["/calendar-days"]["post"]["responses"]["204"] = {
         "description": "The day went back to plain (nothing is marked)"}
     return paths
+
+
+# -- customer orders (issue 6): ORD-1…ORD-3 --------------------------------------------------
+
+ORDER_PAGE_SIZE = 20
+ORDER_PART = {"type": "string", "enum": ["package", "equipment", "work"],
+              "description": "package: the service package (paid monthly); equipment "
+                           "and work: paid once"}
+ORDER_RIGHTS = ("Rights: who works the client (its catalog curators and client managers, "
+                "the Director) makes and works its orders; everyone who sees the client "
+                "sees them.")
+ESTIMATE_TOTALS = obj({"amount": MONEY, "vat": MONEY, "total": MONEY})
+ROUTE_STEP = obj({"role": {"type": ["string", "null"], "enum": [*_values(Role), None]},
+                  "employee_id": ID_OR_NULL},
+                 description="A step: a role (any active holder over the order; the "
+                             "Director and Sales management anywhere) or an employee.")
+ROUTE_STEP_INPUT = request_obj(
+    {"role": {"type": "string", "enum": _values(Role)}, "employee_id": ID},
+    description="Exactly one of role and employee_id.")
+ROUTE_INPUT: dict[str, Any] = {
+    "name": {"type": "string", "maxLength": 200},
+    "steps": {"type": "array", "items": ref("ApprovalStepInput"), "minItems": 1,
+              "maxItems": 20},
+    "active": BOOL,
+}
+ORDER_LINE_INPUT = request_obj(
+    {"part": {**ORDER_PART, "description": "Default: the item's kind (a service is the "
+                                           "package, goods are equipment, a work is a "
+                                           "work); a free-text line must say"},
+     **LINE_INPUT["properties"]},
+    ("quantity",), "Priced like an invoice's line on the order's day; bad values are named "
+                   "lines[<n>].<field>.")
+
+ORDER_SCHEMAS: dict[str, Any] = {
+    "OrderLine": obj({"part": ORDER_PART, **LINE["properties"]},
+                     description="A line of an order (ORD-1)."),
+    "Order": obj(
+        {"id": ID, "version": VERSION, "number": TEXT, "title": TEXT, "counterparty_id": ID,
+         "contract_id": ID_OR_NULL, "author_id": ID, "ordered_on": DAY,
+         "price_type_id": ID_OR_NULL, "vat_included": BOOL,
+         "lines": {"type": "array", "items": ref("OrderLine")},
+         "one_time_total": {**MONEY, "description": "Equipment and works, with VAT"},
+         "monthly_total": {**MONEY, "description": "The service package, with VAT"},
+         "state": TEXT, "state_entered_at": WHEN_OR_NULL, "note": TEXT,
+         "created_at": WHEN_OR_NULL},
+        description="A customer order (ORD-1…ORD-3): states draft, approval, approved, "
+                    "connection, connected, cancelled."),
+    "OrderPage": _page_of("Order", ORDER_PAGE_SIZE, "One page of orders, newest first."),
+    "OrderLineInput": ORDER_LINE_INPUT,
+    "OrderCreate": request_obj(
+        {"counterparty_id": ID, "ordered_on": DAY_INPUT_OR_NULL, "contract_id": ID_OR_NULL,
+         "price_type_id": {**ID_OR_NULL, "description": "Default: the client type's"},
+         "vat_included": BOOL,
+         "lines": {"type": "array", "items": ref("OrderLineInput"), "maxItems": 500},
+         "note": {"type": "string", "maxLength": 2000}},
+        ("counterparty_id",), "A draft numbered З-1, З-2, …; the lines are priced from the "
+                              "price list for the price type on ordered_on (default: "
+                              "today)."),
+    "OrderUpdate": request_obj(
+        {"version": VERSION, "ordered_on": DAY_INPUT, "contract_id": ID_OR_NULL,
+         "vat_included": BOOL, "lines": {"type": "array", "items": ref("OrderLineInput")},
+         "note": {"type": "string", "maxLength": 2000}},
+        ("version",), "Lines, date, contract and VAT mode change only in a draft (409)."),
+    "EstimateLine": obj(
+        {"part": ORDER_PART, "item_id": ID_OR_NULL, "name": TEXT, "unit": TEXT,
+         "quantity": QUANTITY, "price": MONEY, "discount": MONEY, "vat_rate": VAT_CODE,
+         "amount": MONEY, "vat": MONEY, "total": MONEY}),
+    "Estimate": obj(
+        {"vat_included": BOOL, "lines": {"type": "array", "items": ref("EstimateLine")},
+         "one_time": ESTIMATE_TOTALS, "monthly": ESTIMATE_TOTALS},
+        description="The connection estimate (ORD-2): one-time (equipment and works) and "
+                    "monthly (the package) sums with VAT."),
+    "ApprovalStep": ROUTE_STEP,
+    "ApprovalStepInput": ROUTE_STEP_INPUT,
+    "ApprovalRoute": obj(
+        {"id": ID, "version": VERSION, "name": TEXT,
+         "steps": {"type": "array", "items": ref("ApprovalStep")}, "active": BOOL},
+        description="A chain of approvers (ORD-2)."),
+    "ApprovalRouteList": list_of("ApprovalRoute"),
+    "ApprovalRouteCreate": request_obj(ROUTE_INPUT, ("name", "steps"),
+                                       "Steps in order; every bad one is named steps[<n>]."),
+    "ApprovalRouteUpdate": request_obj({"version": VERSION, **ROUTE_INPUT}, ("version",),
+                                       "Only what is sent changes; rounds already "
+                                       "submitted keep the steps they froze."),
+    "Decision": obj({"step": {"type": "integer", "minimum": 0}, "employee_id": ID,
+                     "approved": BOOL, "reason": TEXT, "at": WHEN}),
+    "ApprovalRound": obj(
+        {"id": ID, "version": VERSION, "order_id": ID, "route_id": ID_OR_NULL,
+         "route_name": TEXT, "steps": {"type": "array", "items": ref("ApprovalStep")},
+         "estimate": ref("Estimate"), "order_version": {"type": "integer", "minimum": 1},
+         "step": {"type": "integer", "minimum": 0,
+                  "description": "The step waiting for an answer (from 0)"},
+         "status": {"type": "string", "enum": ["pending", "approved", "refused",
+                                               "cancelled"]},
+         "decisions": {"type": "array", "items": ref("Decision")},
+         "approvers": {"type": "array", "items": ID,
+                       "description": "Who may answer the waiting step now"},
+         "submitted_by": ID_OR_NULL, "submitted_at": WHEN_OR_NULL,
+         "finished_at": WHEN_OR_NULL},
+        description="One submission of an order's estimate along a route (ORD-2): the "
+                    "route's steps and the estimate frozen as submitted."),
+    "ApprovalRoundList": list_of("ApprovalRound"),
+    "OrderSubmit": request_obj({"route_id": ID, "version": VERSION}, ("route_id", "version"),
+                               "Every step of the route must have someone to answer it."),
+    "OrderDecision": request_obj(
+        {"approve": BOOL, "reason": {"type": "string", "maxLength": 2000,
+                                     "description": "Required with a refusal"}},
+        ("approve",)),
+    "BillingHandoff": obj(
+        {"id": ID, "version": VERSION, "order_id": ID,
+         "revision": {"type": "integer", "minimum": 1}, "key": TEXT,
+         "payload": {"type": "object", "description": "The document for the billing "
+                                                      "system, schema ecrm.billing/1"},
+         "state": {"type": "string", "enum": ["pending", "accepted", "failed"]},
+         "attempts": {"type": "integer", "minimum": 0}, "last_error": TEXT,
+         "next_try_at": WHEN_OR_NULL, "accepted_at": WHEN_OR_NULL,
+         "created_at": WHEN_OR_NULL},
+        description="The data of an order for the billing system (ORD-3), sent under its "
+                    "idempotency key until accepted, never twice."),
+    "BillingHandoffList": list_of("BillingHandoff"),
+}
+SCHEMAS.update(ORDER_SCHEMAS)
+
+ORDER_ID = _path_param("order_id", "Order id")
+ROUTE_ID = _path_param("route_id", "Approval route id")
+ORDER_STATE = _query("state", {"type": "string", "maxLength": 40}, "In this state")
+
+
+def _order_paths() -> dict[str, Any]:
+    return {
+        "/orders": {
+            "get": op("orders", "orders", "Orders, newest first (ORD-1)", schema="OrderPage",
+                      params=(ORDER_STATE, _query("counterparty_id", ID, "Of this client"),
+                              PAGE_OF_20)),
+            "post": op("create_order", "orders", "Make an order (ORD-1)", ok="201",
+                       schema="Order", body="OrderCreate", errors=CHANGE,
+                       description=ORDER_RIGHTS),
+        },
+        "/orders/{order_id}": {
+            "get": op("order", "orders", "One order", schema="Order", params=(ORDER_ID,)),
+            "patch": op("update_order", "orders", "Change an order", schema="Order",
+                        params=(ORDER_ID,), body="OrderUpdate", errors=CHANGE,
+                        description=ORDER_RIGHTS),
+            "delete": op("delete_order", "orders", "Delete a draft never submitted",
+                         ok="204", params=(ORDER_ID, VERSION_ARG), errors=CHANGE,
+                         description="409 once it was submitted: cancel it instead."),
+        },
+        "/orders/{order_id}/transitions": {"post": op(
+            "move_order", "orders", "Change an order's state by hand (ORD-3)",
+            schema="Order", params=(ORDER_ID,), body="Transition", errors=CHANGE,
+            description="To connection once the estimate is approved (its billing "
+                        "hand-off is made), connected, cancelled (with a reason). To "
+                        "approval an order goes by POST …/submit.")},
+        "/orders/{order_id}/options": {"get": op(
+            "order_options", "orders", "The changes of state offered to you",
+            schema="Options", params=(ORDER_ID,))},
+        "/orders/{order_id}/estimate": {"get": op(
+            "order_estimate", "orders", "The connection estimate (ORD-2)",
+            schema="Estimate", params=(ORDER_ID,))},
+        "/orders/{order_id}/submit": {"post": op(
+            "submit_order", "orders", "Submit a draft's estimate along a route (ORD-2)",
+            ok="201", schema="ApprovalRound", params=(ORDER_ID,), body="OrderSubmit",
+            errors=CHANGE, description="A new round; the first step's approvers get a "
+                                       "confirmation request. " + ORDER_RIGHTS)},
+        "/orders/{order_id}/decision": {"post": op(
+            "decide_order", "orders", "Approve or refuse the waiting step (ORD-2)",
+            schema="ApprovalRound", params=(ORDER_ID,), body="OrderDecision", errors=CHANGE,
+            description="Only an approver of the waiting step (403 for others). A refusal "
+                        "needs a reason, ends the round and returns the order to its "
+                        "author's draft; the last approval makes it approved.")},
+        "/orders/{order_id}/rounds": {"get": op(
+            "order_rounds", "orders", "The order's approval rounds, newest first",
+            schema="ApprovalRoundList", params=(ORDER_ID,))},
+        "/orders/{order_id}/handoffs": {
+            "get": op("order_handoffs", "orders", "The order's billing hand-offs (ORD-3)",
+                      schema="BillingHandoffList", params=(ORDER_ID,)),
+            "post": op("hand_off_order_again", "orders", "Hand the order off again",
+                       ok="201", schema="BillingHandoff", params=(ORDER_ID,), errors=CHANGE,
+                       description="A new revision after the billing system refused the "
+                                   "last one (409 otherwise). " + ORDER_RIGHTS),
+        },
+        "/counterparties/{counterparty_id}/orders": {"get": op(
+            "counterparty_orders", "orders", "A client's orders, newest first",
+            schema="OrderPage", params=(COUNTERPARTY_ID, ORDER_STATE, PAGE_OF_20))},
+        "/billing-handoffs": {"get": op(
+            "billing_handoffs", "orders", "Billing hand-offs of every order, newest first",
+            schema="BillingHandoffList", params=(
+                _query("pending", BOOL, "Only those not accepted yet"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
+                       "At most this many (default 100)")))},
+        "/approval-routes": {
+            "get": op("approval_routes", "orders", "Approval routes, by name (ORD-2)",
+                      schema="ApprovalRouteList", params=(INCLUDE_INACTIVE,)),
+            "post": op("create_approval_route", "orders", "Add an approval route", ok="201",
+                       schema="ApprovalRoute", body="ApprovalRouteCreate", errors=CHANGE,
+                       description=BOOKS),
+        },
+        "/approval-routes/{route_id}": {
+            "get": op("approval_route", "orders", "One approval route",
+                      schema="ApprovalRoute", params=(ROUTE_ID,)),
+            "patch": op("update_approval_route", "orders", "Change an approval route",
+                        schema="ApprovalRoute", params=(ROUTE_ID,),
+                        body="ApprovalRouteUpdate", errors=CHANGE, description=BOOKS),
+            "delete": op("delete_approval_route", "orders", "Delete a route never used",
+                         ok="204", params=(ROUTE_ID, VERSION_ARG), errors=CHANGE,
+                         description=BOOKS + " 409 once an order was submitted along it: "
+                                             "deactivate it instead."),
+        },
+    }

@@ -676,3 +676,73 @@ def deal_payment(obj) -> dict[str, Any]:
     return {**_base(obj), "deal_id": obj.deal_id, "counterparty_id": obj.counterparty_id,
             "amount": money(obj.amount), "due_on": iso(obj.due_on), "state": obj.state,
             "created_at": iso(obj.created_at)}
+
+
+# -- customer orders (ORD-1…ORD-3; issue 6) ---------------------------------------------------
+#
+# Sums are strings with two decimals (money); an estimate's and a round's frozen estimate
+# are the core's plain JSON (``Estimate.snapshot``): the same shape.
+
+
+def order_line(obj) -> dict[str, Any]:
+    return {"part": plain(obj.part), **line(obj)}
+
+
+def order(obj) -> dict[str, Any]:
+    return {**_base(obj), "number": obj.number, "title": obj.title,
+            "counterparty_id": obj.counterparty_id, "contract_id": obj.contract_id,
+            "author_id": obj.author_id, "ordered_on": iso(obj.ordered_on),
+            "price_type_id": obj.price_type_id, "vat_included": obj.vat_included,
+            "lines": [order_line(x) for x in obj.lines],
+            "one_time_total": money(obj.one_time_total),
+            "monthly_total": money(obj.monthly_total), "state": obj.state,
+            "state_entered_at": iso(obj.state_entered_at), "note": obj.note,
+            "created_at": iso(obj.created_at)}
+
+
+def order_page(found) -> dict[str, Any]:
+    from ecrm_core.orders.services import PAGE as ORDER_PAGE
+
+    return {"items": [order(o) for o in found.rows], "page": found.page,
+            "per_page": ORDER_PAGE, "total": found.total}
+
+
+def estimate(found) -> dict[str, Any]:
+    """The connection estimate (ORD-2): each line counted, the one-time (equipment and
+    works) and monthly (package) totals."""
+    return found.snapshot()
+
+
+def route_step(obj) -> dict[str, Any]:
+    return {"role": plain(obj.role), "employee_id": obj.employee_id}
+
+
+def approval_route(obj) -> dict[str, Any]:
+    return {**_base(obj), "name": obj.name, "steps": [route_step(s) for s in obj.steps],
+            "active": obj.active}
+
+
+def decision(obj) -> dict[str, Any]:
+    return {"step": obj.step, "employee_id": obj.employee_id, "approved": obj.approved,
+            "reason": obj.reason, "at": iso(obj.at)}
+
+
+def approval_round(obj, approvers=None) -> dict[str, Any]:
+    """One submission along a route (ORD-2); ``approvers``: who may answer its waiting
+    step now (empty once it is over)."""
+    return {**_base(obj), "order_id": obj.order_id, "route_id": obj.route_id,
+            "route_name": obj.route_name, "steps": [route_step(s) for s in obj.steps],
+            "estimate": obj.estimate, "order_version": obj.order_version,
+            "step": obj.step, "status": plain(obj.status),
+            "decisions": [decision(d) for d in obj.decisions],
+            "approvers": sorted(approvers or ()) if obj.status.value == "pending" else [],
+            "submitted_by": obj.submitted_by, "submitted_at": iso(obj.submitted_at),
+            "finished_at": iso(obj.finished_at)}
+
+
+def billing_handoff(obj) -> dict[str, Any]:
+    return {**_base(obj), "order_id": obj.order_id, "revision": obj.revision,
+            "key": obj.key, "payload": obj.payload, "state": plain(obj.state),
+            "attempts": obj.attempts, "last_error": obj.last_error,
+            "next_try_at": iso(obj.next_try_at), "accepted_at": iso(obj.accepted_at),
+            "created_at": iso(obj.created_at)}

@@ -1479,3 +1479,163 @@ def deal_forecast():
 
 # a deal's files (DOC-1; the proposal's "document attached" condition, DEAL-2)
 _owner_routes("deals", "deal")
+
+
+# -- customer orders (ORD-1…ORD-3; issue 6) ----------------------------------------------------
+#
+# An order runs by the "order" state set through the one workflow engine: it goes to
+# approval by POST …/submit along a route (a round), each approver of the waiting step
+# answers with POST …/decision, and the answers move it on by themselves; POST
+# …/transitions moves it by hand (to connection once approved — which hands it to billing
+# —, connected, cancelled). Approval routes are a reference book (the Director and
+# Administrators change them).
+
+
+def _order_id(order_id: str) -> int:
+    return path_id(order_id, "order_id")
+
+
+@bp.post("/orders")
+def create_order():
+    made = core().orders.create(actor_id(), json_body())
+    return created(present.order(made), "api.order", order_id=made.id)
+
+
+@bp.get("/orders")
+def orders():
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    state = query.text("state", max_len=40)
+    client = query.ident("counterparty_id")
+    query.check()
+    return present.order_page(core().orders.orders(actor_id(), state, page, client))
+
+
+@bp.get("/orders/<order_id>")
+def order(order_id: str):
+    return present.order(core().orders.get(actor_id(), _order_id(order_id)))
+
+
+@bp.patch("/orders/<order_id>")
+def update_order(order_id: str):
+    ident = _order_id(order_id)
+    data = json_body()
+    require(data, "version")
+    return present.order(core().orders.update(actor_id(), ident, data))
+
+
+@bp.delete("/orders/<order_id>")
+def delete_order(order_id: str):
+    ident = _order_id(order_id)
+    core().orders.delete(actor_id(), ident, _version_arg())
+    return no_content()
+
+
+@bp.post("/orders/<order_id>/transitions")
+def move_order(order_id: str):
+    ident = _order_id(order_id)
+    to_state, reason, version = _transition()
+    return present.order(core().orders.move(actor_id(), ident, to_state, reason, version))
+
+
+@bp.get("/orders/<order_id>/options")
+def order_options(order_id: str):
+    return present.options(core().orders.options(actor_id(), _order_id(order_id)))
+
+
+@bp.get("/orders/<order_id>/estimate")
+def order_estimate(order_id: str):
+    return present.estimate(core().orders.estimate(actor_id(), _order_id(order_id)))
+
+
+@bp.post("/orders/<order_id>/submit")
+def submit_order(order_id: str):
+    ident = _order_id(order_id)
+    data = json_body()
+    require(data, "route_id", "version")
+    made = core().orders.submit(actor_id(), ident, data.get("route_id"), data.get("version"))
+    approvers = core().orders.current_approvers(actor_id(), ident)
+    return created(present.approval_round(made, approvers))
+
+
+@bp.post("/orders/<order_id>/decision")
+def decide_order(order_id: str):
+    ident = _order_id(order_id)
+    data = json_body()
+    require(data, "approve")
+    found = core().orders.decide(actor_id(), ident, data.get("approve"), data.get("reason"))
+    return present.approval_round(found, core().orders.current_approvers(actor_id(), ident))
+
+
+@bp.get("/orders/<order_id>/rounds")
+def order_rounds(order_id: str):
+    ident = _order_id(order_id)
+    found = core().orders.rounds(actor_id(), ident)
+    approvers = core().orders.current_approvers(actor_id(), ident)
+    return {"items": [present.approval_round(r, approvers if i == 0 else ())
+                      for i, r in enumerate(found)]}
+
+
+@bp.get("/orders/<order_id>/handoffs")
+def order_handoffs(order_id: str):
+    found = core().orders.handoffs(actor_id(), _order_id(order_id))
+    return present.items(found, present.billing_handoff)
+
+
+@bp.post("/orders/<order_id>/handoffs")
+def hand_off_order_again(order_id: str):
+    made = core().orders.hand_off_again(actor_id(), _order_id(order_id))
+    return created(present.billing_handoff(made))
+
+
+@bp.get("/counterparties/<counterparty_id>/orders")
+def counterparty_orders(counterparty_id: str):
+    ident = path_id(counterparty_id, "counterparty_id")
+    query = Query()
+    page = query.number("page", 1, 1, 100_000)
+    state = query.text("state", max_len=40)
+    query.check()
+    return present.order_page(core().orders.of_counterparty(actor_id(), ident, page, state))
+
+
+@bp.get("/billing-handoffs")
+def billing_handoffs():
+    query = Query()
+    pending = query.flag("pending")
+    limit = query.number("limit", 100, 1, 1000)
+    query.check()
+    found = core().orders.all_handoffs(actor_id(), pending_only=bool(pending), limit=limit)
+    return present.items(found, present.billing_handoff)
+
+
+@bp.get("/approval-routes")
+def approval_routes():
+    found = core().orders.routes(actor_id(), include_inactive=_include_inactive())
+    return present.items(found, present.approval_route)
+
+
+@bp.post("/approval-routes")
+def create_approval_route():
+    made = core().orders.save_route(actor_id(), json_body())
+    return created(present.approval_route(made), "api.approval_route", route_id=made.id)
+
+
+@bp.get("/approval-routes/<route_id>")
+def approval_route(route_id: str):
+    ident = path_id(route_id, "route_id")
+    return present.approval_route(core().orders.route(actor_id(), ident))
+
+
+@bp.patch("/approval-routes/<route_id>")
+def update_approval_route(route_id: str):
+    ident = path_id(route_id, "route_id")
+    data = json_body()
+    require(data, "version")
+    return present.approval_route(core().orders.save_route(actor_id(), data, ident))
+
+
+@bp.delete("/approval-routes/<route_id>")
+def delete_approval_route(route_id: str):
+    ident = path_id(route_id, "route_id")
+    core().orders.delete_route(actor_id(), ident, _version_arg())
+    return no_content()

@@ -16,6 +16,9 @@
 - ``ui_deals`` — deals: the card's «Сделки» tab, the deal's page and form, the list, the
   pipeline board with drag and drop, the forecast with its chart; the books of deal
   templates and of working days (DEAL-1…DEAL-4, RPT-4)
+- ``ui_orders`` — customer orders: the card's «Заказы» tab, the order form (package,
+  equipment, works), the order's page with its estimate, approval rounds and billing
+  hand-offs, the printable estimate, the book of approval routes (ORD-1…ORD-3)
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def register(app: Flask) -> None:
     from ecrm_web.ui.deals import bp as deals_bp
 
     app.register_blueprint(deals_bp)  # deals, board, forecast, their books (issue 6)
+    from ecrm_web.ui.orders import bp as orders_bp
+
+    app.register_blueprint(orders_bp)  # customer orders, approval routes (issue 6, ORD)
 
     app.add_template_filter(fmt_dt, "dt")
     app.add_template_filter(fmt_due, "due")

@@ -654,10 +654,11 @@ def test_the_forecast_page_draws_its_chart(as_boss, deals):
            'aria-labelledby="chart-title chart-desc"' in html
     assert '<title id="chart-title">' in html and '<desc id="chart-desc">' in html
     assert html.count('data-kind="expected"') == 12 and html.count('data-kind="actual"') == 12
-    row = re.sub(r"\s+", " ", html[html.index(f'data-month="{close.isoformat()[:7]}"'):])
+    row = re.sub(r"\s+", " ", html[html.index(f'<tr data-month="{close.isoformat()[:7]}"'):])
     row = row[:row.index("</tr>")]
     assert "100 000,00" in row and "10 000,00" in row  # pipeline, weighted 10 %
     heights = [float(h) for h in re.findall(r'height="([\d.]+)" data-kind="expected"', html)]
+    assert f'data-kind="expected" data-month="{close.isoformat()[:7]}"' in html
     assert len(heights) == 12 and max(heights) > 0
     # filters: the template and the months
     narrowed = as_boss.get(f"/deals/forecast?template_id={deals.supply.id}&months=3")

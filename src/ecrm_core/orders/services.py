@@ -69,11 +69,10 @@ from ecrm_core.orders.model import (
 )
 from ecrm_core.orders.ports import BillingGateway, BillingRejected, BillingUnavailable
 from ecrm_core.org.services import today_of
-from ecrm_core.products.services import price_type_for
 from ecrm_core.sales.contracts import take_number
-from ecrm_core.sales.flow import DocumentFlow
+from ecrm_core.sales.flow import DocumentFlow, client_contract
 from ecrm_core.sales.model import COUNTERPARTY
-from ecrm_core.sales.pricing import MAX_LINES, priced_lines
+from ecrm_core.sales.pricing import MAX_LINES, price_terms, priced_lines
 from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts
 from ecrm_core.workflow.model import StateSet
@@ -293,15 +292,6 @@ class OrderService(DocumentFlow):
         return estimate
 
     @staticmethod
-    def _contract(uow: UnitOfWork, fields: Fields, data: Data, client_id: int) -> int | None:
-        contract_id = fields.ident(data, "contract_id")
-        if contract_id is not None:
-            contract = uow.contracts.get(contract_id)
-            if contract is None or contract.counterparty_id != client_id:
-                fields.errors["contract_id"] = "not a contract of this client"
-        return contract_id
-
-    @staticmethod
     def _totals_text(order: Order) -> str:
         return (f"{order.title}: разово {order.one_time_total.in_rubles()}, "
                 f"ежемесячно {order.monthly_total.in_rubles()}")
@@ -323,21 +313,12 @@ class OrderService(DocumentFlow):
             client = existing(uow.counterparties, COUNTERPARTY, client_id)
             policy.require(Action.CREATE, ORDER, chain_of(uow, client.ref))
             ordered_on = fields.day(data, "ordered_on") or today_of(uow, self.clock, actor_id)
-            price_type = None
-            if data.get("price_type_id") not in (None, ""):
-                type_id = fields.ident(data, "price_type_id")
-                price_type = uow.price_types.get(type_id) if type_id else None
-                if type_id and price_type is None:
-                    fields.errors["price_type_id"] = "no such price type"
-            else:
-                price_type = price_type_for(uow, getattr(client, "client_type_id", None))
-            included = fields.flag(data, "vat_included")
+            price_type, included = price_terms(uow, fields, data, client)
             values: Data = {
                 "ordered_on": ordered_on,
-                "contract_id": self._contract(uow, fields, data, client.id),
+                "contract_id": client_contract(uow, fields, data, client.id),
                 "price_type_id": price_type.id if price_type else None,
-                "vat_included": (price_type.vat_included if price_type else True)
-                if included is None else included,
+                "vat_included": included,
                 "lines": self._lines(uow, fields, data.get("lines"), ordered_on,
                                      price_type.id if price_type else None),
                 "note": fields.text(data, "note", max_len=MAX_NOTE) or "",
@@ -385,7 +366,7 @@ class OrderService(DocumentFlow):
                     values["lines"] = self._lines(uow, fields, data["lines"], day,
                                                   order.price_type_id)
                 if "contract_id" in data:
-                    values["contract_id"] = self._contract(uow, fields, data,
+                    values["contract_id"] = client_contract(uow, fields, data,
                                                            order.counterparty_id)
             if "note" in data:
                 values["note"] = fields.text(data, "note", max_len=MAX_NOTE) or ""

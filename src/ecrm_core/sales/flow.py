@@ -9,10 +9,23 @@ from typing import Any, ClassVar
 from ecrm_core.access.model import Action
 from ecrm_core.access.policy import Policy
 from ecrm_core.access.services import chain_of, policy_for
+from ecrm_core.kernel.fields import Fields
 from ecrm_core.kernel.uow import UnitOfWork, existing
 from ecrm_core.workflow.engine import Option
 from ecrm_core.workflow.model import StateSet
 from ecrm_core.workflow.services import state_set_of
+
+
+def client_contract(uow: UnitOfWork, fields: Fields, data: dict[str, Any], client_id: int
+                    ) -> int | None:
+    """The ``contract_id`` of a client's document (an invoice, an order): None, or one of
+    that client's contracts (else the field's message goes into ``fields``)."""
+    contract_id = fields.ident(data, "contract_id")
+    if contract_id is not None:
+        contract = uow.contracts.get(contract_id)
+        if contract is None or contract.counterparty_id != client_id:
+            fields.errors["contract_id"] = "not a contract of this client"
+    return contract_id
 
 
 class DocumentFlow:

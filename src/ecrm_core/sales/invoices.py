@@ -36,9 +36,8 @@ from ecrm_core.money import (
     money_field,
 )
 from ecrm_core.org.services import today_of
-from ecrm_core.products.services import price_type_for
 from ecrm_core.sales.contracts import take_number
-from ecrm_core.sales.flow import DocumentFlow
+from ecrm_core.sales.flow import DocumentFlow, client_contract
 from ecrm_core.sales.model import (
     ACT,
     COUNTERPARTY,
@@ -53,7 +52,7 @@ from ecrm_core.sales.model import (
     state_name,
     totals_of,
 )
-from ecrm_core.sales.pricing import MAX_LINES, priced_lines
+from ecrm_core.sales.pricing import MAX_LINES, price_terms, priced_lines
 from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts
 from ecrm_core.workflow.model import StateSet
@@ -201,15 +200,6 @@ class InvoiceService(DocumentFlow):
             return {}
         return {"contact_id": contact.id, "contact_name": contact.full_name}
 
-    def _contract(self, uow: UnitOfWork, fields: Fields, data: Data, client_id: int
-                  ) -> int | None:
-        contract_id = fields.ident(data, "contract_id")
-        if contract_id is not None:
-            contract = uow.contracts.get(contract_id)
-            if contract is None or contract.counterparty_id != client_id:
-                fields.errors["contract_id"] = "not a contract of this client"
-        return contract_id
-
     @staticmethod
     def _deal(uow: UnitOfWork, fields: Fields, data: Data, client_id: int) -> int | None:
         """The deal the invoice is issued for: one of the client's open deals."""
@@ -258,21 +248,12 @@ class InvoiceService(DocumentFlow):
             client = existing(uow.counterparties, COUNTERPARTY, client_id)
             policy.require(Action.CREATE, INVOICE, chain_of(uow, client.ref))
             issued_on = fields.day(data, "issued_on") or self._today(uow, actor_id)
-            price_type = None
-            if data.get("price_type_id") not in (None, ""):
-                type_id = fields.ident(data, "price_type_id")
-                price_type = uow.price_types.get(type_id) if type_id else None
-                if type_id and price_type is None:
-                    fields.errors["price_type_id"] = "no such price type"
-            else:
-                price_type = price_type_for(uow, getattr(client, "client_type_id", None))
-            included = fields.flag(data, "vat_included")
+            price_type, included = price_terms(uow, fields, data, client)
             values: Data = {
                 "issued_on": issued_on,
-                "contract_id": self._contract(uow, fields, data, client.id),
+                "contract_id": client_contract(uow, fields, data, client.id),
                 "price_type_id": price_type.id if price_type else None,
-                "vat_included": (price_type.vat_included if price_type else True)
-                if included is None else included,
+                "vat_included": included,
                 "lines": self._lines(uow, fields, data.get("lines"), issued_on,
                                      price_type.id if price_type else None),
                 "due_on": fields.day(data, "due_on"),
@@ -333,7 +314,7 @@ class InvoiceService(DocumentFlow):
                     values["lines"] = self._lines(uow, fields, data["lines"], day,
                                                   invoice.price_type_id)
                 if "contract_id" in data:
-                    values["contract_id"] = self._contract(uow, fields, data,
+                    values["contract_id"] = client_contract(uow, fields, data,
                                                            invoice.counterparty_id)
                 if "contact_id" in data or "contact_name" in data:
                     values.update(self._contact(uow, fields, data, invoice.counterparty_id))
@@ -480,7 +461,7 @@ class InvoiceService(DocumentFlow):
         with self.uow_factory() as uow:
             policy = policy_for(uow, actor_id)
             client = existing(uow.counterparties, COUNTERPARTY, client_id)
-            contract_id = self._contract(uow, fields, data, client.id)
+            contract_id = client_contract(uow, fields, data, client.id)
             invoice_id = fields.ident(data, "invoice_id")
             invoice = uow.invoices.get(invoice_id) if invoice_id else None
             if invoice_id and (invoice is None or invoice.counterparty_id != client.id):

@@ -18,12 +18,32 @@ import attrs
 from ecrm_core.kernel.fields import Fields
 from ecrm_core.kernel.uow import UnitOfWork
 from ecrm_core.money import line_field
-from ecrm_core.products.model import Item
-from ecrm_core.products.services import prices_for
+from ecrm_core.products.model import Item, PriceType
+from ecrm_core.products.services import price_type_for, prices_for
 from ecrm_core.sales.model import Line
 
 #: The most lines a document holds.
 MAX_LINES = 500
+
+
+def price_terms(uow: UnitOfWork, fields: Fields, data: dict[str, Any], client: Any
+                ) -> tuple[PriceType | None, bool]:
+    """The price type and the VAT mode of a new document of ``client`` (INV-1, ORD-1,
+    PRD-2): ``price_type_id`` when given (it must exist), else the client type's;
+    ``vat_included`` when given, else the price type's (included without a price type).
+    Bad input goes into ``fields``."""
+    price_type = None
+    if data.get("price_type_id") not in (None, ""):
+        type_id = fields.ident(data, "price_type_id")
+        price_type = uow.price_types.get(type_id) if type_id else None
+        if type_id and price_type is None:
+            fields.errors["price_type_id"] = "no such price type"
+    else:
+        price_type = price_type_for(uow, getattr(client, "client_type_id", None))
+    included = fields.flag(data, "vat_included")
+    if included is None:
+        included = price_type.vat_included if price_type else True
+    return price_type, included
 
 
 @attrs.frozen

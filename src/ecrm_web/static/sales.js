@@ -1,5 +1,6 @@
-/* The sales pages: the invoice form's lines (an item picked by name fills the line from
-   the price list for the chosen price type on the invoice date; add and remove rows), a
+/* The sales pages: the item picker of the lines of the invoice form and the order form
+   (``ecrmLines.setup``: an item picked by name fills the line from the price list for the
+   chosen price type on the document's date; add and remove rows), a
    select that shows the form again for the chosen type or kind (data-refill), and the
    printable invoice's print button. Without JavaScript the forms still work: blank rows
    are typed in, and buttons show the form again. No libraries. */
@@ -11,19 +12,23 @@
       .then(function (r) { return r.json().catch(function () { return null; }); });
   }
 
-  function setupInvoiceForm(form) {
+  /* The item picker of a form's lines tables (the invoice form's one table, the order
+     form's three sections): ``options.day`` names the date input whose day the prices are
+     taken on; ``options.sections`` lists the tables, each {body: its tbody, template: the
+     <template> of a blank row (row 999), add: the «Add a line» button, prefix: the first
+     part of its cells' names, "<prefix>-<row>-<field>"}. */
+  function setupLines(form, options) {
     var itemsUrl = form.getAttribute("data-items-url");
     var priceUrl = form.getAttribute("data-price-url");
-    var body = form.querySelector("#lines tbody");
-    var template = document.getElementById("line-template");
-    if (!body || !window.fetch) { return; }
+    var sections = options.sections.filter(function (s) { return s.body; });
+    if (!sections.length || !window.fetch) { return; }
 
     function priceType() {
       var select = form.querySelector("select[name=price_type_id]");
       return (select && select.value) || form.getAttribute("data-default-price-type") || "";
     }
     function day() {
-      var input = form.querySelector("input[name=issued_on]");
+      var input = form.querySelector("input[name=" + options.day + "]");
       return input ? input.value : "";
     }
     function cell(row, field) { return row.querySelector("[name$='-" + field + "']"); }
@@ -53,7 +58,7 @@
       fillPrice(row);
     }
 
-    function setupRow(row) {
+    function setupRow(body, row) {
       var name = cell(row, "name");
       var results = row.querySelector(".item-results");
       var remove = row.querySelector(".remove-line");
@@ -97,34 +102,46 @@
       name.addEventListener("blur", function () { setTimeout(function () { results.hidden = true; }, 150); });
     }
 
-    Array.prototype.forEach.call(body.querySelectorAll(".line-row"), setupRow);
-    var add = document.getElementById("add-line");
-    if (add && template) {
-      add.addEventListener("click", function () {
+    sections.forEach(function (section) {
+      var body = section.body;
+      Array.prototype.forEach.call(body.querySelectorAll(".line-row"), function (row) { setupRow(body, row); });
+      if (!section.add || !section.template) { return; }
+      section.add.addEventListener("click", function () {
         var used = Array.prototype.map.call(body.querySelectorAll(".line-row"), function (r) {
           return parseInt(r.getAttribute("data-row"), 10) || 0;
         });
         var next = used.length ? Math.max.apply(null, used) + 1 : 0;
         if (next > 998) { return; }
-        var html = template.innerHTML.replace(/lines-999-/g, "lines-" + next + "-")
+        var html = section.template.innerHTML.split(section.prefix + "-999-").join(section.prefix + "-" + next + "-")
           .replace(/data-row="999"/g, 'data-row="' + next + '"');
         var holder = document.createElement("tbody");
         holder.innerHTML = html.trim();
         var row = holder.firstElementChild;
         body.appendChild(row);
-        setupRow(row);
+        setupRow(body, row);
         cell(row, "name").focus();
       });
-    }
-    var issued = form.querySelector("input[name=issued_on]");
-    var kindSelect = form.querySelector("select[name=price_type_id]");
+    });
+
     function repriceAll() {
-      Array.prototype.forEach.call(body.querySelectorAll(".line-row"), function (row) {
-        if (cell(row, "item_id").value.trim()) { fillPrice(row); }
+      sections.forEach(function (section) {
+        Array.prototype.forEach.call(section.body.querySelectorAll(".line-row"), function (row) {
+          if (cell(row, "item_id").value.trim()) { fillPrice(row); }
+        });
       });
     }
-    if (issued) { issued.addEventListener("change", repriceAll); }
+    var dated = form.querySelector("input[name=" + options.day + "]");
+    var kindSelect = form.querySelector("select[name=price_type_id]");
+    if (dated) { dated.addEventListener("change", repriceAll); }
     if (kindSelect) { kindSelect.addEventListener("change", repriceAll); }
+  }
+  // The order form (static/orders.js) sets up its sections with the same picker.
+  window.ecrmLines = { setup: setupLines };
+
+  function setupInvoiceForm(form) {
+    setupLines(form, { day: "issued_on", sections: [{
+      body: form.querySelector("#lines tbody"), template: document.getElementById("line-template"),
+      add: document.getElementById("add-line"), prefix: "lines" }] });
   }
 
   // A select whose choice changes the form's fields (a contract type's attributes, a

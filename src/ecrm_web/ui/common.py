@@ -4,6 +4,7 @@ per-field messages on 422, with a "changed by someone else" notice on 409)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,8 +12,10 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ecrm_core.access.model import Action
 from ecrm_core.application import Application
 from ecrm_core.kernel.errors import Conflict, DomainError, ValidationFailed
+from ecrm_core.kernel.refs import ObjectRef
 from ecrm_web.ui.texts import core_text, field_errors
 
 
@@ -22,6 +25,38 @@ def core() -> Application:
 
 def actor() -> int:
     return current_user.id
+
+
+def allowed(action: Action, ref: ObjectRef, kind: str | None = None) -> bool:
+    """Whether the policy lets the signed-in actor do ``action`` (to offer a link or a
+    button; the service decides again)."""
+    return core().access.allowed(actor(), action, ref, kind=kind)
+
+
+#: Rows a page of a list holds (the services' page size).
+PAGE = 20
+
+
+def page_arg() -> int:
+    """The ``page`` query argument (1 when missing or bad, at most 100,000)."""
+    return min(max(as_int(request.args.get("page")) or 1, 1), 100_000)
+
+
+def page_count(total: int, per_page: int = PAGE) -> int:
+    """How many pages ``total`` rows make (at least one)."""
+    return max(1, math.ceil(total / per_page))
+
+
+def text_of(value: object) -> str:
+    """A stored value as a form value: None as ""."""
+    return "" if value is None else str(value)
+
+
+def today_iso() -> str:
+    """The actor's today (their time zone) as a date input's value."""
+    from ecrm_web.ui.tasks import today
+
+    return today().isoformat()
 
 
 def form_data(*drop: str) -> dict[str, str]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -75,12 +74,16 @@ from ecrm_web.ui.books import (
 from ecrm_web.ui.clients import card_context
 from ecrm_web.ui.common import (
     actor,
+    allowed,
     as_int,
     core,
     form_data,
     handle_form,
+    page_arg,
+    page_count,
     redirect_to,
     safe_next,
+    text_of,
 )
 from ecrm_web.ui.sales import SalesNames, fmt_money
 from ecrm_web.ui.tasks import TaskNames
@@ -88,7 +91,6 @@ from ecrm_web.ui.tasks import TaskNames
 bp = Blueprint("ui_deals", __name__)
 
 DEAL, DOCUMENT, DEAL_TEMPLATE = "deal", "document", "deal_template"
-PAGE = 20
 EXPORT_FORMATS = ("csv", "xlsx")
 #: The deal form's own fields (the template's attributes come as ``attributes.<code>``).
 DEAL_FORM_FIELDS = ("name", "amount", "expected_close_on", "project_id", "manager_id",
@@ -263,22 +265,6 @@ bp.add_app_template_filter(fmt_hours, "hours")
 bp.add_app_template_filter(fmt_span, "span")
 
 
-def _allowed(action: Action, ref: ObjectRef, kind: str | None = None) -> bool:
-    return core().access.allowed(actor(), action, ref, kind=kind)
-
-
-def _page_arg() -> int:
-    return min(max(as_int(request.args.get("page")) or 1, 1), 100_000)
-
-
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PAGE))
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 def _employee_options() -> list[tuple[int, str]]:
     return [(e.id, e.full_name) for e in core().org.employees(actor()) if e.active]
 
@@ -425,8 +411,8 @@ def _state_rows(view) -> tuple[list[dict], list[dict]]:
         states.append({
             "code": s["code"], "name": s["name"], "order": str(s["order"]),
             "colour": s["colour"], "initial": s["initial"], "final": s["final"],
-            "norm_days": _text(s.get("norm_days")), "norm_hours": _text(s.get("norm_hours")),
-            "probability": _text(s.get("probability")), "outcome": s.get("outcome") or "",
+            "norm_days": text_of(s.get("norm_days")), "norm_hours": text_of(s.get("norm_hours")),
+            "probability": text_of(s.get("probability")), "outcome": s.get("outcome") or "",
             "required": ", ".join(s.get("required", [])),
             "visible": ", ".join(visible) if visible is not None else "",
             **_guard_inputs(s.get("leave_guards", [])),
@@ -806,11 +792,11 @@ def mark_day():
 @bp.get("/counterparties/<int:counterparty_id>/deals")
 @login_required
 def card_deals(counterparty_id: int):
-    listing = core().deals.of_counterparty(actor(), counterparty_id, _page_arg())
+    listing = core().deals.of_counterparty(actor(), counterparty_id, page_arg())
     context = card_context(counterparty_id, "deals")
-    context.update(listing=listing, pages=_pages(listing.total), names=DealNames(),
+    context.update(listing=listing, pages=page_count(listing.total), names=DealNames(),
                    now=core().clock.now(),
-                   may_create_deal=_allowed(Action.CREATE, context["card"].ref, DEAL))
+                   may_create_deal=allowed(Action.CREATE, context["card"].ref, DEAL))
     return render_template("clients/card.html", errors={}, values=None, **context)
 
 
@@ -870,7 +856,7 @@ def _deal_data(form: dict[str, str], defs) -> dict[str, Any]:
 @bp.get("/counterparties/<int:counterparty_id>/deals/new")
 @login_required
 def new_deal(counterparty_id: int):
-    if not _allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), DEAL):
+    if not allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), DEAL):
         raise Forbidden(f"you may not create {DEAL} here")
     values = {"manager_id": str(actor()),
               "template_id": request.args.get("template_id", "")}
@@ -899,7 +885,7 @@ def register_deal(counterparty_id: int):
 def refill_deal(counterparty_id: int):
     """The form again with the attribute fields of the template now chosen (nothing is
     saved)."""
-    if not _allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), DEAL):
+    if not allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), DEAL):
         raise Forbidden(f"you may not create {DEAL} here")
     form = form_data()
     return render_template("deals/deal_form.html", errors={}, values=form,
@@ -907,22 +893,22 @@ def refill_deal(counterparty_id: int):
 
 
 def _deal_values(deal: Any) -> dict[str, str]:
-    values = {"name": deal.name, "amount": _text(deal.amount.amount) if deal.amount else "",
+    values = {"name": deal.name, "amount": text_of(deal.amount.amount) if deal.amount else "",
               "expected_close_on": deal.expected_close_on.isoformat()
               if deal.expected_close_on else "",
-              "project_id": _text(deal.project_id), "manager_id": _text(deal.manager_id),
-              "contact_id": _text(deal.contact_id), "note": deal.note,
+              "project_id": text_of(deal.project_id), "manager_id": text_of(deal.manager_id),
+              "contact_id": text_of(deal.contact_id), "note": deal.note,
               "version": str(deal.version)}
     for code, value in (deal.attributes or {}).items():
         if isinstance(value, bool):
             value = "1" if value else "0"
-        values[f"attributes.{code}"] = _text(value)
+        values[f"attributes.{code}"] = text_of(value)
     return values
 
 
 def _editable_deal(deal_id: int) -> Any:
     deal = core().deals.get(actor(), deal_id)
-    if not _allowed(Action.EDIT, deal.ref):
+    if not allowed(Action.EDIT, deal.ref):
         raise Forbidden(f"you may not edit {DEAL} here")
     return deal
 
@@ -990,10 +976,10 @@ def _deal_context(deal_id: int, **extra) -> dict:
         "overdue": deal.overdue(card.now),
         "wanted_approvals": _wanted_approvals(card.state_set, deal) if deal.is_open else [],
         "documents": app.documents.of_owner(actor(), DEAL, deal.id),
-        "may_upload": _allowed(Action.CREATE, ref, DOCUMENT),
-        "may_remove": _allowed(Action.DELETE, ref, DOCUMENT),
-        "may_delete": _allowed(Action.DELETE, ref),
-        "may_invoice": _allowed(Action.CREATE, ObjectRef(COUNTERPARTY, deal.counterparty_id),
+        "may_upload": allowed(Action.CREATE, ref, DOCUMENT),
+        "may_remove": allowed(Action.DELETE, ref, DOCUMENT),
+        "may_delete": allowed(Action.DELETE, ref),
+        "may_invoice": allowed(Action.CREATE, ObjectRef(COUNTERPARTY, deal.counterparty_id),
                                 "invoice"),
         "task_rights": app.tasks.rights_of(actor(), card.tasks) if card.tasks else {},
         "here": url_for("ui_deals.deal", deal_id=deal.id),
@@ -1124,13 +1110,13 @@ def deals():
     state = request.args.get("state", "").strip()[:40]
     overdue = (request.args.getlist("overdue") or [""])[-1] == "1"
     listing, errors = _bad_filters(lambda: core().deals.deals(
-        actor(), filters, _page_arg(), state or None, overdue))
+        actor(), filters, page_arg(), state or None, overdue))
     names = DealNames()
     template = names.template_of(filters.get("template_id"))
     context = _filter_context(filters)
     context.update(listing=listing, filter_errors=errors, names=names, state_filter=state,
                    overdue_only=overdue, now=core().clock.now(),
-                   pages=_pages(listing.total) if listing else 1,
+                   pages=page_count(listing.total) if listing else 1,
                    state_options=[(s.code, s.name) for s in names.states(
                        template.set_code)] if template else [])
     return render_template("deals/list.html", **context)

@@ -31,7 +31,6 @@ refused change, nothing saved)."""
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -52,20 +51,34 @@ from ecrm_web.ui.books import _base, _flag, _require_books, _rows
 from ecrm_web.ui.clients import card_context
 from ecrm_web.ui.common import (
     actor,
+    allowed,
     as_int,
     core,
     form_data,
     handle_form,
+    page_arg,
+    page_count,
     redirect_to,
     safe_next,
+    text_of,
+    today_iso,
 )
-from ecrm_web.ui.sales import SalesNames, amount_in_words, fmt_money, vat_label
+from ecrm_web.ui.sales import (
+    LINE_FIELDS,
+    SalesNames,
+    amount_in_words,
+    by_rows,
+    fmt_money,
+    line_rows,
+    line_values,
+    posted_lines,
+    vat_label,
+)
 
 bp = Blueprint("ui_orders", __name__)
 
 ORDER, ROUTE, ROUND, HANDOFF, CONTRACT = (
     "order", "approval_route", "approval_round", "billing_handoff", "contract")
-PAGE = 20
 #: The state an order reaches only by being submitted along a route (not offered as a
 #: change of state by hand).
 APPROVAL = "approval"
@@ -86,14 +99,11 @@ HANDOFF_STATES = {"pending": lazy_gettext("waiting to be accepted"),
 ORDER_FIELDS = ("ordered_on", "contract_id", "price_type_id", "vat_included", "note")
 #: What an order past its draft may still change (the core refuses the rest).
 OPEN_FIELDS = ("note",)
-LINE_FIELDS = ("item_id", "name", "quantity", "unit", "price", "discount", "vat_rate")
-#: A row counts when one of these is filled (a quantity or a VAT rate alone is blank).
-LINE_KEYS = ("item_id", "name", "price")
+#: The cells of the three sections' rows: ``<part>-<row>-<field>`` (the line rows, their
+#: cells and their messages are the invoice form's: ``sales.line_rows`` …).
 LINE_RE = re.compile(r"^(package|equipment|work)-(\d{1,3})-([a-z_]+)$")
-ERROR_LINE_RE = re.compile(r"^lines\[(\d+)\](?:\.([a-z_]+))?$")
 BLANK_ROWS = {"package": 1, "equipment": 3, "work": 2}
 MORE_ROWS = 2
-MAX_ROWS = 500
 #: Blank step rows of the route form.
 BLANK_STEPS = 3
 ROUTE_STEP_RE = re.compile(r"^(role|employee):([a-z_0-9]+)$")
@@ -190,28 +200,6 @@ ORDER_FIELD_LABELS = {
 }
 
 
-def _allowed(action: Action, ref: ObjectRef, kind: str | None = None) -> bool:
-    return core().access.allowed(actor(), action, ref, kind=kind)
-
-
-def _page_arg() -> int:
-    return min(max(as_int(request.args.get("page")) or 1, 1), 100_000)
-
-
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PAGE))
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _today_iso() -> str:
-    from ecrm_web.ui.tasks import today
-
-    return today().isoformat()
-
-
 @bp.app_template_global("subject_link")
 def subject_link(ref: Any) -> dict[str, str] | None:
     """Where the page of what a message concerns is, and its title: an order's page (the
@@ -274,12 +262,12 @@ def _state_filter() -> str:
 def card_orders(counterparty_id: int):
     """The client's orders, newest first, 20 a page, by state."""
     state = _state_filter()
-    listing = core().orders.of_counterparty(actor(), counterparty_id, _page_arg(),
+    listing = core().orders.of_counterparty(actor(), counterparty_id, page_arg(),
                                             state or None)
     context = card_context(counterparty_id, "orders")
-    context.update(listing=listing, pages=_pages(listing.total), state_filter=state,
+    context.update(listing=listing, pages=page_count(listing.total), state_filter=state,
                    names=OrderNames(),
-                   may_create_order=_allowed(Action.CREATE, context["card"].ref, ORDER))
+                   may_create_order=allowed(Action.CREATE, context["card"].ref, ORDER))
     return render_template("clients/card.html", errors={}, values=None, **context)
 
 
@@ -288,61 +276,12 @@ def card_orders(counterparty_id: int):
 def orders():
     """Every order, newest first, by state."""
     state = _state_filter()
-    listing = core().orders.orders(actor(), state or None, _page_arg())
-    return render_template("orders/list.html", listing=listing, pages=_pages(listing.total),
+    listing = core().orders.orders(actor(), state or None, page_arg())
+    return render_template("orders/list.html", listing=listing, pages=page_count(listing.total),
                            state_filter=state, names=OrderNames())
 
 
 # -- the order form (ORD-1) ------------------------------------------------------------------
-
-
-def _rows_of(values: dict | None, part: str, add: int = 0) -> list[int]:
-    """The rows of a section the form shows: those posted (or the order's), then blank
-    ones."""
-    used = sorted({int(m[2]) for key in (values or {})
-                   if (m := LINE_RE.match(key)) and m[1] == part})[:MAX_ROWS]
-    count = (BLANK_ROWS[part] if not used else 0) + add
-    start = used[-1] + 1 if used else 0
-    return used + list(range(start, min(start + count, MAX_ROWS)))
-
-
-def _lines(form: dict[str, str]) -> tuple[list[dict[str, str]], list[tuple[str, int]]]:
-    """The filled rows of the three sections as the core's lines (each with its part and
-    only the cells given: a line naming an item takes the rest from it), and the
-    (section, row) each came from."""
-    lines, rows = [], []
-    for part in PARTS:
-        for row in _rows_of(form, part):
-            entry = {f: form.get(f"{part}-{row}-{f}", "").strip() for f in LINE_FIELDS}
-            if not any(entry[k] for k in LINE_KEYS):
-                continue
-            lines.append({"part": part, **{k: v for k, v in entry.items() if v}})
-            rows.append((part, row))
-    return lines, rows
-
-
-def _row_errors(errors: dict[str, str], rows: list[tuple[str, int]]) -> dict[str, str]:
-    """The core names a bad cell ``lines[2].price`` by its place among the lines sent;
-    the form names it by its section and row."""
-    out = {}
-    for key, message in errors.items():
-        found = ERROR_LINE_RE.match(key)
-        if found and int(found[1]) < len(rows):
-            part, row = rows[int(found[1])]
-            field = found[2] if found[2] in LINE_FIELDS else "name"
-            key = f"{part}-{row}-{field}"
-        out[key] = message
-    return out
-
-
-def _by_rows(call, rows: list[tuple[str, int]]):
-    def run():
-        try:
-            return call()
-        except ValidationFailed as exc:
-            raise ValidationFailed(_row_errors(exc.errors, rows)) from exc
-
-    return run
 
 
 def _order_data(form: dict[str, str], fields: tuple[str, ...]) -> tuple[dict, list]:
@@ -352,7 +291,7 @@ def _order_data(form: dict[str, str], fields: tuple[str, ...]) -> tuple[dict, li
             data.pop(optional, None)  # as the client's price type says
     rows: list[tuple[str, int]] = []
     if any(LINE_RE.match(k) for k in form):
-        data["lines"], rows = _lines(form)
+        data["lines"], rows = posted_lines(form, PARTS, tag="part")
     return data, rows
 
 
@@ -366,7 +305,7 @@ def _form_context(counterparty_id: int, values: dict | None, order: Any = None,
         state_set, _options = app.orders.options(actor(), order.id)
         draft = order.state == state_set.initial.code
     sections = [{"part": p, "label": PART_LABELS[p], "hint": PART_HINTS[p],
-                 "rows": _rows_of(values, p, add_rows)} for p in PARTS] if draft else []
+                 "rows": line_rows(values, p, BLANK_ROWS[p], add_rows)} for p in PARTS] if draft else []
     if order is not None:
         back = url_for("ui_orders.order", order_id=order.id)
         price_type = order.price_type_id
@@ -389,7 +328,7 @@ def _form_context(counterparty_id: int, values: dict | None, order: Any = None,
 
 
 def _may_create(counterparty_id: int) -> None:
-    if not _allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), ORDER):
+    if not allowed(Action.CREATE, ObjectRef(COUNTERPARTY, counterparty_id), ORDER):
         raise Forbidden(f"you may not create {ORDER} here")
 
 
@@ -397,7 +336,7 @@ def _may_create(counterparty_id: int) -> None:
 @login_required
 def new_order(counterparty_id: int):
     _may_create(counterparty_id)
-    values = {"ordered_on": _today_iso()}
+    values = {"ordered_on": today_iso()}
     if as_int(request.args.get("contract_id")):
         values["contract_id"] = request.args["contract_id"]
     context = _form_context(counterparty_id, None)
@@ -413,7 +352,7 @@ def create_order(counterparty_id: int):
     data, rows = _order_data(form, ORDER_FIELDS)
     data["counterparty_id"] = str(counterparty_id)
     return handle_form(
-        _by_rows(lambda: core().orders.create(actor(), data), rows),
+        by_rows(lambda: core().orders.create(actor(), data), rows),
         success=lambda o: redirect_to(url_for("ui_orders.order", order_id=o.id)),
         template="orders/form.html",
         context=lambda: _form_context(counterparty_id, form),
@@ -432,7 +371,7 @@ def refill_order(counterparty_id: int):
 
 
 def _order_values(order: Any) -> dict[str, str]:
-    values = {"ordered_on": order.ordered_on.isoformat(), "contract_id": _text(order.contract_id),
+    values = {"ordered_on": order.ordered_on.isoformat(), "contract_id": text_of(order.contract_id),
               "vat_included": "1" if order.vat_included else "0", "note": order.note,
               "version": str(order.version)}
     counters = dict.fromkeys(PARTS, 0)
@@ -440,18 +379,13 @@ def _order_values(order: Any) -> dict[str, str]:
         part = line.part.value
         row = counters[part]
         counters[part] += 1
-        values.update({
-            f"{part}-{row}-item_id": _text(line.item_id), f"{part}-{row}-name": line.name,
-            f"{part}-{row}-quantity": f"{line.quantity.normalize():f}",
-            f"{part}-{row}-unit": line.unit, f"{part}-{row}-price": str(line.price.amount),
-            f"{part}-{row}-discount": str(line.discount.amount) if line.discount else "",
-            f"{part}-{row}-vat_rate": line.vat_rate})
+        values.update(line_values(part, row, line))
     return values
 
 
 def _editable(order_id: int) -> Any:
     order = core().orders.get(actor(), order_id)
-    if not _allowed(Action.EDIT, order.ref):
+    if not allowed(Action.EDIT, order.ref):
         raise Forbidden(f"you may not edit {ORDER} here")
     return order
 
@@ -474,7 +408,7 @@ def update_order(order_id: int):
     data, rows = _order_data(form, (*fields, "version"))
     data.pop("price_type_id", None)  # fixed when the order is made
     return handle_form(
-        _by_rows(lambda: core().orders.update(actor(), order_id, data), rows),
+        by_rows(lambda: core().orders.update(actor(), order_id, data), rows),
         success=lambda o: redirect_to(url_for("ui_orders.order", order_id=o.id)),
         template="orders/form.html",
         context=lambda: _form_context(order.counterparty_id, form, order),
@@ -526,7 +460,7 @@ def _order_context(order_id: int, **extra) -> dict:
     ref = order.ref
     state = state_set.state(order.state)
     draft = order.state == state_set.initial.code
-    may_edit = _allowed(Action.EDIT, ref)
+    may_edit = allowed(Action.EDIT, ref)
     current = rounds[0] if rounds and rounds[0].status is RoundStatus.PENDING else None
     context = {
         "order": order, "client": client, "estimate": order.estimate(),
@@ -548,7 +482,7 @@ def _order_context(order_id: int, **extra) -> dict:
         "may_hand_off_again": may_edit and bool(handoffs)
         and handoffs[0].state is HandoffState.FAILED,
         "entries": entries, "names": names, "may_edit": may_edit,
-        "may_delete": _allowed(Action.DELETE, ref) and draft and not rounds and not handoffs,
+        "may_delete": allowed(Action.DELETE, ref) and draft and not rounds and not handoffs,
         "here": url_for("ui_orders.order", order_id=order.id),
         "back": url_for("ui_orders.card_orders", counterparty_id=order.counterparty_id),
         "moving": None, "submitting": False, "deciding": False,

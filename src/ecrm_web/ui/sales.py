@@ -25,7 +25,6 @@ a refused change, nothing saved)."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -47,12 +46,17 @@ from ecrm_web.ui import texts
 from ecrm_web.ui.clients import ClientNames, card_context
 from ecrm_web.ui.common import (
     actor,
+    allowed,
     as_int,
     core,
     form_data,
     handle_form,
+    page_arg,
+    page_count,
     redirect_to,
     safe_next,
+    text_of,
+    today_iso,
     url_with,
 )
 
@@ -60,7 +64,6 @@ bp = Blueprint("ui_sales", __name__)
 
 CONTRACT, REQUEST, INVOICE, PAYMENT, ACT, DOCUMENT = (
     "contract", "request", "invoice", "payment", "act", "document")
-PAGE = 20
 CONTRACT_FIELDS = ("contract_type_id", "subject", "signed_on", "draft")
 REQUEST_FIELDS = ("subject", "service_kind_id", "assignee_id", "due_on", "description",
                   "contract_id")
@@ -76,6 +79,9 @@ LINE_FIELDS = ("item_id", "name", "quantity", "unit", "price", "discount", "vat_
 #: alone is a blank row).
 LINE_KEYS = ("item_id", "name", "price")
 LINE_RE = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
+#: A cell of a lines table: ``<table>-<row>-<field>`` (the invoice's one table is "lines",
+#: an order's are its parts).
+LINE_CELL_RE = re.compile(r"^([a-z]+)-(\d{1,3})-([a-z_]+)$")
 ERROR_LINE_RE = re.compile(r"^lines\[(\d+)\](?:\.([a-z_]+))?$")
 BLANK_ROWS = 5
 MORE_ROWS = 3
@@ -258,20 +264,8 @@ class SalesNames(ClientNames):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _allowed(action: Action, ref: ObjectRef, kind: str | None = None) -> bool:
-    return core().access.allowed(actor(), action, ref, kind=kind)
-
-
 def _client_ref(counterparty_id: int) -> ObjectRef:
     return ObjectRef(COUNTERPARTY, counterparty_id)
-
-
-def _page_arg() -> int:
-    return min(max(as_int(request.args.get("page")) or 1, 1), 100_000)
-
-
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PAGE))
 
 
 def _prefixed(form: dict[str, str], prefix: str, codes: Iterable[str] | None = None
@@ -294,16 +288,6 @@ def _flat(prefix: str, mapping: dict[str, Any]) -> dict[str, str]:
             value = "1" if value else "0"
         out[f"{prefix}.{code}"] = "" if value is None else str(value)
     return out
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _today_iso() -> str:
-    from ecrm_web.ui.tasks import today
-
-    return today().isoformat()
 
 
 def _employee_options() -> list[tuple[int, str]]:
@@ -378,8 +362,8 @@ def _contracts_tab(counterparty_id: int, **extra) -> dict:
     context = _card_tab(counterparty_id, "contracts", **extra)
     ref = context["card"].ref
     context.update(contracts=core().contracts.of_counterparty(actor(), counterparty_id),
-                   may_create_contract=_allowed(Action.CREATE, ref, CONTRACT),
-                   may_create_invoice=_allowed(Action.CREATE, ref, INVOICE))
+                   may_create_contract=allowed(Action.CREATE, ref, CONTRACT),
+                   may_create_invoice=allowed(Action.CREATE, ref, INVOICE))
     return context
 
 
@@ -393,10 +377,10 @@ def card_contracts(counterparty_id: int):
 @bp.get("/counterparties/<int:counterparty_id>/requests")
 @login_required
 def card_requests(counterparty_id: int):
-    listing = core().requests.of_counterparty(actor(), counterparty_id, _page_arg())
+    listing = core().requests.of_counterparty(actor(), counterparty_id, page_arg())
     context = _card_tab(counterparty_id, "requests")
-    context.update(listing=listing, pages=_pages(listing.total),
-                   may_create_request=_allowed(Action.CREATE, context["card"].ref, REQUEST))
+    context.update(listing=listing, pages=page_count(listing.total),
+                   may_create_request=allowed(Action.CREATE, context["card"].ref, REQUEST))
     return render_template("clients/card.html", errors={}, values=None, **context)
 
 
@@ -405,11 +389,11 @@ def card_requests(counterparty_id: int):
 def card_invoices(counterparty_id: int):
     """INV-4: the client's invoices, newest first, 20 a page, by state."""
     state = request.args.get("state", "").strip()[:40]
-    listing = core().invoices.of_counterparty(actor(), counterparty_id, _page_arg(),
+    listing = core().invoices.of_counterparty(actor(), counterparty_id, page_arg(),
                                               state or None)
     context = _card_tab(counterparty_id, "invoices")
-    context.update(listing=listing, pages=_pages(listing.total), state_filter=state,
-                   may_create_invoice=_allowed(Action.CREATE, context["card"].ref, INVOICE))
+    context.update(listing=listing, pages=page_count(listing.total), state_filter=state,
+                   may_create_invoice=allowed(Action.CREATE, context["card"].ref, INVOICE))
     return render_template("clients/card.html", errors={}, values=None, **context)
 
 
@@ -418,8 +402,8 @@ def _documents_tab(counterparty_id: int, **extra) -> dict:
     ref = context["card"].ref
     context.update(
         documents=core().documents.of_owner(actor(), COUNTERPARTY, counterparty_id),
-        may_upload=_allowed(Action.CREATE, ref, DOCUMENT),
-        may_remove=_allowed(Action.DELETE, ref, DOCUMENT))
+        may_upload=allowed(Action.CREATE, ref, DOCUMENT),
+        may_remove=allowed(Action.DELETE, ref, DOCUMENT))
     return context
 
 
@@ -465,7 +449,7 @@ def _contract_data(form: dict[str, str], defs) -> dict[str, Any]:
 @bp.get("/counterparties/<int:counterparty_id>/contracts/new")
 @login_required
 def new_contract(counterparty_id: int):
-    if not _allowed(Action.CREATE, _client_ref(counterparty_id), CONTRACT):
+    if not allowed(Action.CREATE, _client_ref(counterparty_id), CONTRACT):
         raise Forbidden(f"you may not create {CONTRACT} here")
     values = {"draft": "1", "contract_type_id": request.args.get("contract_type_id", "")}
     context = _contract_form_context(counterparty_id, None, values)
@@ -492,7 +476,7 @@ def register_contract(counterparty_id: int):
 @login_required
 def refill_contract(counterparty_id: int):
     """The form again with the attribute fields of the type now chosen (nothing saved)."""
-    if not _allowed(Action.CREATE, _client_ref(counterparty_id), CONTRACT):
+    if not allowed(Action.CREATE, _client_ref(counterparty_id), CONTRACT):
         raise Forbidden(f"you may not create {CONTRACT} here")
     form = form_data()
     return render_template("sales/contract_form.html", errors={}, values=form,
@@ -509,15 +493,15 @@ def _contract_context(contract_id: int, **extra) -> dict:
     context = {
         "summary": summary, "contract": contract, "names": SalesNames(INVOICE),
         "documents": app.documents.of_owner(actor(), CONTRACT, contract.id),
-        "may_edit": _allowed(Action.EDIT, ref), "may_delete": _allowed(Action.DELETE, ref),
-        "may_upload": _allowed(Action.CREATE, ref, DOCUMENT),
-        "may_remove": _allowed(Action.DELETE, ref, DOCUMENT),
-        "may_request": _allowed(Action.CREATE, ref, REQUEST),
-        "may_invoice": _allowed(Action.CREATE, client, INVOICE),
-        "may_act": _allowed(Action.CREATE, ref, ACT),
+        "may_edit": allowed(Action.EDIT, ref), "may_delete": allowed(Action.DELETE, ref),
+        "may_upload": allowed(Action.CREATE, ref, DOCUMENT),
+        "may_remove": allowed(Action.DELETE, ref, DOCUMENT),
+        "may_request": allowed(Action.CREATE, ref, REQUEST),
+        "may_invoice": allowed(Action.CREATE, client, INVOICE),
+        "may_act": allowed(Action.CREATE, ref, ACT),
         "back": url_for("ui_sales.card_contracts", counterparty_id=contract.counterparty_id),
         "here": url_for("ui_sales.contract", contract_id=contract.id),
-        "doc_errors": {}, "doc_values": None, "acting": False, "today": _today_iso(),
+        "doc_errors": {}, "doc_values": None, "acting": False, "today": today_iso(),
     }
     context.update(extra)
     return context
@@ -541,7 +525,7 @@ def _contract_values(item) -> dict[str, str]:
 @login_required
 def edit_contract(contract_id: int):
     item = core().contracts.get(actor(), contract_id)
-    if not _allowed(Action.EDIT, item.ref):
+    if not allowed(Action.EDIT, item.ref):
         raise Forbidden(f"you may not edit {CONTRACT} here")
     return render_template("sales/contract_form.html", errors={}, values=_contract_values(item),
                            **_contract_form_context(item.counterparty_id, item))
@@ -669,7 +653,7 @@ def _request_data(form: dict[str, str], defs, creating: bool) -> dict[str, Any]:
 
 def _may_create_request(where: dict) -> None:
     parent = where["contract"] or where["card"]
-    if parent is not None and not _allowed(Action.CREATE, parent.ref, REQUEST):
+    if parent is not None and not allowed(Action.CREATE, parent.ref, REQUEST):
         raise Forbidden(f"you may not create {REQUEST} here")
 
 
@@ -736,9 +720,9 @@ def _request_context(request_id: int, **extra) -> dict:
         "entries": entries,
         "names": SalesNames(REQUEST),
         "documents": app.documents.of_owner(actor(), REQUEST, item.id),
-        "may_edit": _allowed(Action.EDIT, ref),
-        "may_upload": _allowed(Action.CREATE, ref, DOCUMENT),
-        "may_remove": _allowed(Action.DELETE, ref, DOCUMENT),
+        "may_edit": allowed(Action.EDIT, ref),
+        "may_upload": allowed(Action.CREATE, ref, DOCUMENT),
+        "may_remove": allowed(Action.DELETE, ref, DOCUMENT),
         "here": url_for("ui_sales.request_page", request_id=item.id), "back": back,
         "moving": None, "doc_errors": {}, "doc_values": None,
     }
@@ -768,16 +752,16 @@ def move_request(request_id: int):
 
 
 def _request_values(item) -> dict[str, str]:
-    return {"subject": item.subject, "service_kind_id": _text(item.service_kind_id),
+    return {"subject": item.subject, "service_kind_id": text_of(item.service_kind_id),
             "assignee_id": str(item.assignee_id),
             "due_on": item.due_on.isoformat() if item.due_on else "",
-            "description": item.description, "contract_id": _text(item.contract_id),
+            "description": item.description, "contract_id": text_of(item.contract_id),
             "version": str(item.version), **_flat("conditions", item.conditions)}
 
 
 def _editable_request(request_id: int):
     item = core().requests.get(actor(), request_id)
-    if not _allowed(Action.EDIT, item.ref):
+    if not allowed(Action.EDIT, item.ref):
         raise Forbidden(f"you may not edit {REQUEST} here")
     return item
 
@@ -824,69 +808,90 @@ def my_requests():
     default)."""
     chosen = request.args.getlist("open")  # a hidden "0" before the box's "1"
     open_only = (chosen[-1] if chosen else "1") != "0"
-    listing = core().requests.assigned_to(actor(), None, _page_arg(), open_only=open_only)
+    listing = core().requests.assigned_to(actor(), None, page_arg(), open_only=open_only)
     return render_template("sales/my_requests.html", listing=listing, open_only=open_only,
-                           pages=_pages(listing.total), names=SalesNames(REQUEST))
+                           pages=page_count(listing.total), names=SalesNames(REQUEST))
 
 
 # -- invoices (INV-1…INV-4) ------------------------------------------------------------------
 
 
-def _rows_of(values: dict | None, add: int = 0) -> list[int]:
-    """The line rows the form shows: those posted (or the invoice's), then blank ones."""
-    used = sorted({int(m[1]) for key in (values or {}) if (m := LINE_RE.match(key))})
-    used = used[:MAX_ROWS]
-    blank = BLANK_ROWS if not used else 0
-    blank += add
+#: The one section of an invoice's lines: its cells are named ``lines-<row>-<field>``.
+LINES = "lines"
+
+
+def line_rows(values: dict | None, prefix: str, blank: int, add: int = 0) -> list[int]:
+    """The rows of a lines table (cells named ``<prefix>-<row>-<field>``) a form shows:
+    those posted (or the document's), then ``blank`` blank ones when there are none, and
+    ``add`` more (shared by the invoice form and the order form's sections)."""
+    used = sorted({int(m[2]) for key in (values or {})
+                   if (m := LINE_CELL_RE.match(key)) and m[1] == prefix})[:MAX_ROWS]
+    count = (blank if not used else 0) + add
     start = used[-1] + 1 if used else 0
-    return used + list(range(start, min(start + blank, MAX_ROWS)))
+    return used + list(range(start, min(start + count, MAX_ROWS)))
 
 
-def _lines(form: dict[str, str]) -> tuple[list[dict[str, str]], list[int]]:
-    """The filled rows of the lines table as the core's line dicts (only the cells given:
-    a line naming an item takes the rest from it), and the row each came from."""
+def posted_lines(form: dict[str, str], prefixes: Iterable[str], tag: str | None = None
+                 ) -> tuple[list[dict[str, str]], list[tuple[str, int]]]:
+    """The filled rows of the tables ``prefixes`` as the core's line dicts (only the cells
+    given: a line naming an item takes the rest from it; with ``tag``, the table's prefix
+    under that key, as an order's ``part``), and the (prefix, row) each came from."""
     lines, rows = [], []
-    for row in _rows_of(form):
-        entry = {f: form.get(f"lines-{row}-{f}", "").strip() for f in LINE_FIELDS}
-        if not any(entry[k] for k in LINE_KEYS):
-            continue
-        lines.append({k: v for k, v in entry.items() if v})
-        rows.append(row)
+    for prefix in prefixes:
+        for row in line_rows(form, prefix, 0):
+            entry = {f: form.get(f"{prefix}-{row}-{f}", "").strip() for f in LINE_FIELDS}
+            if not any(entry[k] for k in LINE_KEYS):
+                continue
+            lines.append({**({tag: prefix} if tag else {}),
+                          **{k: v for k, v in entry.items() if v}})
+            rows.append((prefix, row))
     return lines, rows
 
 
-def _row_errors(errors: dict[str, str], rows: list[int]) -> dict[str, str]:
-    """The core names a bad cell ``lines[2].price`` by its place among the sent lines;
-    the form names it by its row."""
+def row_errors(errors: dict[str, str], rows: list[tuple[str, int]]) -> dict[str, str]:
+    """The core names a bad cell ``lines[2].price`` by its place among the lines sent;
+    the form names it by its table and row (a bad line as a whole: its name's cell)."""
     out = {}
     for key, message in errors.items():
         found = ERROR_LINE_RE.match(key)
         if found and int(found[1]) < len(rows):
-            row = rows[int(found[1])]
-            key = f"lines-{row}-{found[2]}" if found[2] else f"lines-{row}-name"
+            prefix, row = rows[int(found[1])]
+            field = found[2] if found[2] in LINE_FIELDS else "name"
+            key = f"{prefix}-{row}-{field}"
         out[key] = message
     return out
 
 
-def _by_rows(call, rows: list[int]):
+def by_rows(call, rows: list[tuple[str, int]]):
+    """``call`` with the core's messages about lines renamed to the form's cells."""
     def run():
         try:
             return call()
         except ValidationFailed as exc:
-            raise ValidationFailed(_row_errors(exc.errors, rows)) from exc
+            raise ValidationFailed(row_errors(exc.errors, rows)) from exc
 
     return run
 
 
-def _invoice_data(form: dict[str, str], fields: tuple[str, ...]) -> tuple[dict, list[int]]:
+def line_values(prefix: str, row: int, line: Any) -> dict[str, str]:
+    """A stored line as the form's cells of row ``row`` of the table ``prefix``."""
+    return {
+        f"{prefix}-{row}-item_id": text_of(line.item_id), f"{prefix}-{row}-name": line.name,
+        f"{prefix}-{row}-quantity": f"{line.quantity.normalize():f}",
+        f"{prefix}-{row}-unit": line.unit, f"{prefix}-{row}-price": str(line.price.amount),
+        f"{prefix}-{row}-discount": str(line.discount.amount) if line.discount else "",
+        f"{prefix}-{row}-vat_rate": line.vat_rate}
+
+
+def _invoice_data(form: dict[str, str], fields: tuple[str, ...]) -> tuple[dict, list]:
     data: dict[str, Any] = {k: form[k] for k in fields if k in form}
     if data.get("vat_included", "") == "":
         data.pop("vat_included", None)  # as the price type says
     if data.get("manager_id", "") == "":
         data.pop("manager_id", None)
-    rows: list[int] = []
+    rows: list[tuple[str, int]] = []
     if any(LINE_RE.match(k) for k in form):
-        data["lines"], rows = _lines(form)
+        data["lines"], rows = posted_lines(form, (LINES,))
     return data, rows
 
 
@@ -900,7 +905,7 @@ def _invoice_form_context(counterparty_id: int, values: dict | None, invoice=Non
     if invoice is not None:
         state_set, _options = app.invoices.options(actor(), invoice.id)
         draft = invoice.state == state_set.initial.code
-    rows = _rows_of(values, add_rows) if draft else []
+    rows = line_rows(values, LINES, BLANK_ROWS, add_rows) if draft else []
     if invoice is not None:
         back = url_for("ui_sales.invoice", invoice_id=invoice.id)
     else:
@@ -925,9 +930,9 @@ def _invoice_form_context(counterparty_id: int, values: dict | None, invoice=Non
 @bp.get("/counterparties/<int:counterparty_id>/invoices/new")
 @login_required
 def new_invoice(counterparty_id: int):
-    if not _allowed(Action.CREATE, _client_ref(counterparty_id), INVOICE):
+    if not allowed(Action.CREATE, _client_ref(counterparty_id), INVOICE):
         raise Forbidden(f"you may not create {INVOICE} here")
-    values = {"issued_on": _today_iso(), "manager_id": str(actor())}
+    values = {"issued_on": today_iso(), "manager_id": str(actor())}
     if as_int(request.args.get("contract_id")):
         values["contract_id"] = request.args["contract_id"]
     if as_int(request.args.get("deal_id")):  # «Выставить счёт» on a deal (DEAL-2)
@@ -947,7 +952,7 @@ def create_invoice(counterparty_id: int):
     if form.get("deal_id"):  # the deal the invoice is issued for (DEAL-2)
         data["deal_id"] = form["deal_id"]
     return handle_form(
-        _by_rows(lambda: core().invoices.create(actor(), data), rows),
+        by_rows(lambda: core().invoices.create(actor(), data), rows),
         success=lambda i: redirect_to(url_for("ui_sales.invoice", invoice_id=i.id)),
         template="sales/invoice_form.html",
         context=lambda: _invoice_form_context(counterparty_id, form),
@@ -959,7 +964,7 @@ def create_invoice(counterparty_id: int):
 @login_required
 def refill_invoice(counterparty_id: int):
     """The form again with more blank rows (the lines without JavaScript)."""
-    if not _allowed(Action.CREATE, _client_ref(counterparty_id), INVOICE):
+    if not allowed(Action.CREATE, _client_ref(counterparty_id), INVOICE):
         raise Forbidden(f"you may not create {INVOICE} here")
     form = form_data()
     return render_template("sales/invoice_form.html", errors={}, values=form,
@@ -967,27 +972,22 @@ def refill_invoice(counterparty_id: int):
 
 
 def _invoice_values(item) -> dict[str, str]:
-    values = {"issued_on": item.issued_on.isoformat(), "contract_id": _text(item.contract_id),
-              "price_type_id": _text(item.price_type_id),
+    values = {"issued_on": item.issued_on.isoformat(), "contract_id": text_of(item.contract_id),
+              "price_type_id": text_of(item.price_type_id),
               "vat_included": "1" if item.vat_included else "0",
-              "contact_id": _text(item.contact_id),
+              "contact_id": text_of(item.contact_id),
               # a person named in text (not one of the client's contacts)
               "contact_name": item.contact_name if item.contact_id is None else "",
               "due_on": item.due_on.isoformat() if item.due_on else "", "note": item.note,
               "version": str(item.version)}
     for row, line in enumerate(item.lines):
-        values.update({
-            f"lines-{row}-item_id": _text(line.item_id), f"lines-{row}-name": line.name,
-            f"lines-{row}-quantity": f"{line.quantity.normalize():f}",
-            f"lines-{row}-unit": line.unit, f"lines-{row}-price": str(line.price.amount),
-            f"lines-{row}-discount": str(line.discount.amount) if line.discount else "",
-            f"lines-{row}-vat_rate": line.vat_rate})
+        values.update(line_values(LINES, row, line))
     return values
 
 
 def _editable_invoice(invoice_id: int):
     item = core().invoices.get(actor(), invoice_id)
-    if not _allowed(Action.EDIT, item.ref):
+    if not allowed(Action.EDIT, item.ref):
         raise Forbidden(f"you may not edit {INVOICE} here")
     return item
 
@@ -997,7 +997,7 @@ def _editable_invoice(invoice_id: int):
 def edit_invoice(invoice_id: int):
     item = _editable_invoice(invoice_id)
     values = _invoice_values(item)
-    values["manager_id"] = _text(core().invoices.manager_of(actor(), item.id))
+    values["manager_id"] = text_of(core().invoices.manager_of(actor(), item.id))
     context = _invoice_form_context(item.counterparty_id, values, item,
                                     add_rows=2 if item.lines else 0)
     return render_template("sales/invoice_form.html", errors={}, values=values, **context)
@@ -1011,7 +1011,7 @@ def update_invoice(invoice_id: int):
     fields = INVOICE_FIELDS if any(LINE_RE.match(k) for k in form) else INVOICE_OPEN_FIELDS
     data, rows = _invoice_data(form, (*fields, "version"))
     return handle_form(
-        _by_rows(lambda: core().invoices.update(actor(), invoice_id, data), rows),
+        by_rows(lambda: core().invoices.update(actor(), invoice_id, data), rows),
         success=lambda i: redirect_to(url_for("ui_sales.invoice", invoice_id=i.id)),
         template="sales/invoice_form.html",
         context=lambda: _invoice_form_context(item.counterparty_id, form, item),
@@ -1049,17 +1049,17 @@ def _invoice_context(invoice_id: int, **extra) -> dict:
         "documents": app.documents.of_owner(actor(), INVOICE, item.id),
         "manager_id": app.invoices.manager_of(actor(), item.id),
         "names": SalesNames(INVOICE),
-        "may_edit": _allowed(Action.EDIT, ref), "may_delete": _allowed(Action.DELETE, ref),
-        "may_pay": _allowed(Action.CREATE, ref, PAYMENT),
-        "may_unpay": _allowed(Action.DELETE, ref, PAYMENT),
-        "may_upload": _allowed(Action.CREATE, ref, DOCUMENT),
-        "may_remove": _allowed(Action.DELETE, ref, DOCUMENT),
-        "may_act": _allowed(Action.CREATE, client, ACT),
-        "may_request": _allowed(Action.CREATE, client, REQUEST),
+        "may_edit": allowed(Action.EDIT, ref), "may_delete": allowed(Action.DELETE, ref),
+        "may_pay": allowed(Action.CREATE, ref, PAYMENT),
+        "may_unpay": allowed(Action.DELETE, ref, PAYMENT),
+        "may_upload": allowed(Action.CREATE, ref, DOCUMENT),
+        "may_remove": allowed(Action.DELETE, ref, DOCUMENT),
+        "may_act": allowed(Action.CREATE, client, ACT),
+        "may_request": allowed(Action.CREATE, client, REQUEST),
         "here": url_for("ui_sales.invoice", invoice_id=item.id),
         "back": url_for("ui_sales.card_invoices", counterparty_id=item.counterparty_id),
         "moving": None, "paying": False, "acting": False, "doc_errors": {},
-        "doc_values": None, "today": _today_iso(),
+        "doc_values": None, "today": today_iso(),
     }
     context.update(extra)
     return context

@@ -370,7 +370,7 @@ class FakeDealFigures:
         return found
 
     def forecast(self, uow, filters, first, last):
-        from decimal import Decimal
+        from decimal import ROUND_HALF_UP, Decimal
 
         from ecrm_core.deals.ports import MonthFigures
         from ecrm_core.deals.services import month_range
@@ -407,7 +407,7 @@ class FakeDealFigures:
             cell = months.get(payment.paid_on.replace(day=1))
             if cell is not None:
                 cell["actual"] += payment.amount.amount
-        return [MonthFigures(m, **{k: v.quantize(Decimal("0.01")) for k, v in cell.items()})
+        return [MonthFigures(m, **{k: v.quantize(Decimal("0.01"), ROUND_HALF_UP) for k, v in cell.items()})
                 for m, cell in months.items()]
 
     def overdue(self, uow, due_before, level, after_id, limit):

@@ -32,6 +32,7 @@ from ecrm_core.money import Money
 from ecrm_core.products.price_import import COLUMNS
 from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
 from ecrm_core.workflow.definition import dump_definition
+from ecrm_core.workflow.services import StateSetService
 
 #: Rejected rows printed when no --rejected file is given.
 SHOWN_REJECTED = 10
@@ -351,8 +352,10 @@ def state_sets_export(rt: Runtime, file: str, code: str | None, as_login: str | 
     """Write the state sets to FILE (- for the standard output) as a JSON list of
     {code, name, states, transitions}."""
     actor = rt.actor(as_login)
+    # a deal template's set goes with its template (`ecrm deals templates export`)
     found = [s for s in rt.system().app.state_sets.state_sets(actor.id)
-             if code is None or s.code == code]
+             if (code is None and not s.code.startswith(StateSetService.OWNED_PREFIXES))
+             or s.code == code]
     if code is not None and not found:
         raise CommandError(f"--code: no state set {code!r}", BAD_INPUT)
     text = json.dumps([_dump(s) for s in found], ensure_ascii=False, indent=2) + "\n"
@@ -392,6 +395,10 @@ def state_sets_import(rt: Runtime, file: str, as_login: str | None) -> None:
     current = {s.code: s for s in app.state_sets.state_sets(actor.id)}
     for definition in definitions:
         code = definition["code"]
+        if isinstance(code, str) and code.startswith(StateSetService.OWNED_PREFIXES):
+            click.echo(f"{code}: skipped (a deal template's states: "
+                       "`ecrm deals templates import`)")
+            continue
         try:
             if code in current:
                 app.state_sets.update(actor.id, current[code].id,

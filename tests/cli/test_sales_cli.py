@@ -183,24 +183,30 @@ def test_state_sets_export_and_import(initialised, tmp_path):
     exported = initialised("state-sets", "export", str(out)).stdout
     data = json.loads(out.read_text(encoding="utf-8"))
     assert f"Exported {len(data)} state set(s)" in exported
-    # the defaults (requests, invoices, orders) and the deal templates' own sets
+    # the defaults (requests, invoices, orders); the deal templates' sets go with them
     assert {"request", "invoice", "order"} <= {s["code"] for s in data}
+    assert not any(s["code"].startswith("deal:") for s in data)
     request = next(s for s in data if s["code"] == "request")
     request["states"].append({"code": "waiting", "name": "Ждёт клиента", "order": 25})
     request["transitions"] += [
         {"from_state": "in_work", "to_state": "waiting", "name": "Ждать клиента"},
         {"from_state": "waiting", "to_state": "in_work", "name": "Вернуть в работу"}]
-    new = {"code": "deal:short", "name": "Короткая сделка",
+    new = {"code": "short_sale", "name": "Короткая сделка",
            "states": [{"code": "open", "name": "Открыта", "initial": True},
                       {"code": "won", "name": "Выиграна", "final": True}],
            "transitions": [{"from_state": "open", "to_state": "won", "name": "Выиграть"}]}
     out.write_text(json.dumps([request, new], ensure_ascii=False), encoding="utf-8")
     result = initialised("state-sets", "import", str(out)).stdout
-    assert "request: redefined" in result and "deal:short: added" in result
+    assert "request: redefined" in result and "short_sale: added" in result
     one = json.loads(initialised("state-sets", "export", "-", "--code", "request").stdout)
     assert "waiting" in {s["code"] for s in one[0]["states"]}
     # the same file again: the new set is redefined with what it already is
-    assert "deal:short: redefined" in initialised("state-sets", "import", str(out)).stdout
+    assert "short_sale: redefined" in initialised("state-sets", "import", str(out)).stdout
+    # a deal template's set goes with its template (`ecrm deals templates …`)
+    out.write_text(json.dumps([{**new, "code": "deal:b2b_connection"}], ensure_ascii=False),
+                   encoding="utf-8")
+    assert "deal:b2b_connection: skipped" in initialised(
+        "state-sets", "import", str(out)).stdout
 
     request["states"][0]["colour"] = "red"
     out.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")

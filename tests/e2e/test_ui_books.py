@@ -728,7 +728,7 @@ def test_the_state_set_json_mode(as_admin, system, world):
 
 def test_a_new_state_set(as_admin, system, world):
     data = MultiDict([
-        ("code", "deal:short"), ("name", "Короткая сделка"), ("initial", "0"),
+        ("code", "short_sale"), ("name", "Короткая сделка"), ("initial", "0"),
         ("states-0-code", "open"), ("states-0-name", "Открыта"), ("states-0-order", "10"),
         ("states-0-colour", "#1e88e5"), ("states-0-final", "0"), ("states-0-on_enter", "[]"),
         ("states-1-code", "won"), ("states-1-name", "Выиграна"), ("states-1-order", "20"),
@@ -739,7 +739,7 @@ def test_a_new_state_set(as_admin, system, world):
     created = as_admin.post("/admin/state-sets/new", data=data)
     assert created.status_code == 303
     found = [s for s in system.app.state_sets.state_sets(world["director"].id)
-             if s.code == "deal:short"][0]
+             if s.code == "short_sale"][0]
     assert [(s.code, s.initial, s.final) for s in found.states] == [
         ("open", True, False), ("won", False, True)]
     taken = as_admin.post("/admin/state-sets/new", data=data)

@@ -665,7 +665,7 @@ def test_the_forecast_page_draws_its_chart(as_boss, deals):
     assert narrowed.get_data(as_text=True).count('data-kind="expected"') == 3
     assert "100 000,00" not in plain(narrowed)
     bad = as_boss.get("/deals/forecast?months=100")
-    assert bad.status_code == 200 and "целое число от 0 до 36" in plain(bad)
+    assert bad.status_code == 200 and "целое число от 1 до 36" in plain(bad)
     csv = as_boss.get("/deals/forecast/export.csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     body = csv.get_data().decode("utf-8-sig")

@@ -211,12 +211,18 @@ def test_rights_over_deals(w):
     s = w.app.deals.move(w.mgr, s.id, "quote")
     with pytest.raises(Forbidden):
         w.app.deals.approve(w.mgr, s.id, "discount")
-    w.app.access.grant(w.d, w.head, Role.SALES_MANAGEMENT.value,
-                       w.app.org.company().ref)
+    with pytest.raises(Forbidden):
+        w.app.deals.approve(w.other, s.id, "discount")
+    # the manager's department head supervises the deal: edits it, records approvals
+    assert w.app.deals.card(w.head, s.id).may_approve
+    w.app.deals.update(w.head, s.id, {"note": "Проверено руководителем"})
     with pytest.raises(ValidationFailed):
         w.app.deals.approve(w.head, s.id, "nonsense")
     s = w.app.deals.approve(w.head, s.id, "discount")
     assert s.approvals == ("discount",)
+    # Sales management (granted by the Director) may too
+    w.app.access.grant(w.d, w.other, Role.SALES_MANAGEMENT.value, w.app.org.company().ref)
+    assert w.app.deals.card(w.other, s.id).may_approve
 
 
 def test_templates_keep_states_in_use_and_refuse_unknown_fields(w):
@@ -316,3 +322,80 @@ def test_an_edit_of_the_states_alone_moves_the_templates_version(w):
     assert after.version == view.template.version + 1
     with pytest.raises(Conflict):
         w.app.deal_templates.update(w.d, w.tpl.id, {**renamed, "name": "Другое"})
+
+
+def test_the_conditions_to_leave_a_state_do_not_hold_back_losing_the_deal(w):
+    """«Коммерческое предложение» is left only with a document attached, «Счёт выставлен»
+    only with the discount approved — yet either deal may be lost (with a reason)."""
+    deal = register(w, attributes={"address": "Ленина, 1", "bandwidth": "100"})
+    for state in ("survey", "proposal"):
+        deal = w.app.deals.move(w.mgr, deal.id, state)
+    with pytest.raises(ValidationFailed) as err:
+        w.app.deals.move(w.mgr, deal.id, "negotiation")
+    assert "document_attached" in err.value.errors
+    deal = w.app.deals.move(w.mgr, deal.id, "lost", reason="Выбрали конкурента")
+    assert deal.outcome == "lost"
+    supply = next(t for t in w.app.deal_templates.templates(w.d)
+                  if t.code == "equipment_supply")
+    s = w.app.deals.register(w.mgr, {"counterparty_id": w.card.id, "template_id": supply.id,
+                                     "name": "Коммутаторы", "amount": "50000",
+                                     "attributes": {"equipment": "Коммутатор x2"}})
+    s = w.app.deals.move(w.mgr, s.id, "quote")
+    assert w.app.deals.move(w.mgr, s.id, "lost", reason="Нет бюджета").outcome == "lost"
+
+
+def test_payments_are_planned_once_per_state_on_the_managers_local_day(w):
+    """A deal that comes back to a state does not plan its payments again; a payment's due
+    day is the manager's local day (Moscow), not the UTC date."""
+    tpl = w.app.deal_templates.create(w.d, {
+        "code": "loop", "name": "Петля",
+        "states": [{"code": "a", "name": "А", "initial": True},
+                   {"code": "b", "name": "Б", "probability": 50,
+                    "on_enter": [{"type": "plan_payment", "amount_field": "amount",
+                                  "percent": "50", "due_in_days": 4}]},
+                   {"code": "won", "name": "Выиграна", "final": True, "outcome": "won"}],
+        "transitions": [{"from_state": "a", "to_state": "b", "name": "Вперёд"},
+                        {"from_state": "b", "to_state": "a", "name": "Назад"},
+                        {"from_state": "b", "to_state": "won", "name": "Выиграть"}]})
+    # 22:30 UTC on 25 April is 01:30 on 26 April in Moscow
+    w.clock.current = datetime(2026, 4, 25, 22, 30, tzinfo=UTC)
+    deal = w.app.deals.register(w.mgr, {"counterparty_id": w.card.id, "template_id": tpl.id,
+                                        "name": "Петля", "amount": "1000"})
+    for state in ("b", "a", "b", "a", "b"):
+        deal = w.app.deals.move(w.mgr, deal.id, state)
+    card = w.app.deals.card(w.mgr, deal.id)
+    assert [(p.amount.amount, p.due_on) for p in card.payments] == [
+        (Decimal("500.00"), date(2026, 4, 30))]
+    assert deal.planned.amount == Decimal("500.00")
+
+
+def test_a_templates_states_are_edited_with_the_template_only(w):
+    """The state set editor refuses a template's set: the template's own checks and its
+    version guard every edit of its states (DEAL-1)."""
+    view = w.app.deal_templates.template(w.d, w.tpl.id)
+    with pytest.raises(Conflict):
+        w.app.state_sets.update(w.d, view.state_set.id, {"name": "Другое"})
+    with pytest.raises(ValidationFailed) as err:
+        w.app.state_sets.create(w.d, {"code": "deal:other", "name": "x", "states": [],
+                                      "transitions": []})
+    assert set(err.value.errors) == {"code"}
+
+
+def test_an_approval_is_asked_again_when_the_amount_or_the_terms_change(w):
+    supply = next(t for t in w.app.deal_templates.templates(w.d)
+                  if t.code == "equipment_supply")
+    s = w.app.deals.register(w.mgr, {"counterparty_id": w.card.id, "template_id": supply.id,
+                                     "name": "Коммутаторы", "amount": "50000",
+                                     "attributes": {"equipment": "Коммутатор x2",
+                                                    "discount": "5"}})
+    s = w.app.deals.move(w.mgr, s.id, "quote")
+    s = w.app.deals.approve(w.head, s.id, "discount")
+    assert w.app.deals.card(w.mgr, s.id).wanted_approvals == []
+    s = w.app.deals.update(w.mgr, s.id, {"note": "без изменений условий"})
+    assert s.approvals == ("discount",)
+    s = w.app.deals.update(w.mgr, s.id, {"attributes": {"discount": "15"}})
+    assert s.approvals == ()
+    assert w.app.deals.card(w.mgr, s.id).wanted_approvals == ["discount"]
+    with pytest.raises(ValidationFailed) as err:
+        w.app.deals.forecast(w.d, {"months": "0"})
+    assert err.value.errors == {"months": "a whole number from 1 to 36"}

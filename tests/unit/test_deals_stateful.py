@@ -4,7 +4,8 @@
 - a deal never enters a state whose conditions are unmet (the conditions to leave the
   state it was in, the transition's guards and the attributes the new state requires —
   judged here independently of the engine, from what the test itself did to the deal);
-- every entry into a state plans exactly the tasks and payments the state lists;
+- every entry into a state plans exactly the tasks the state lists, and the payments it
+  lists on the deal's first entry into it;
 - the deal's stays follow one another without gaps, and the time in states sums to the
   deal's age; the deal's probability is its state's.
 """
@@ -160,9 +161,15 @@ class DealMachine(RuleBasedStateMachine):
                 assert self.allowed(deal_id, previous, stay.state), (previous, stay.state)
             state = self.by_code[stay.state]
             self.tasks += sum(isinstance(a, PlanTask) for a in state.on_enter)
-            self.payments += sum(
-                isinstance(a, PlanPayment) and a.sum_of(amount) is not None
-                and round(a.sum_of(amount), 2) > 0 for a in state.on_enter)
+            # payments: on the first entry into a state that plans some (a deal that
+            # comes back does not plan them again)
+            planned = self.model[deal_id].setdefault("planned_in", set())
+            if stay.state not in planned:
+                added = sum(isinstance(a, PlanPayment) and a.sum_of(amount) is not None
+                            and round(a.sum_of(amount), 2) > 0 for a in state.on_enter)
+                self.payments += added
+                if added:
+                    planned.add(stay.state)
             previous = stay.state
         return card
 

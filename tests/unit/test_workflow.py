@@ -423,8 +423,9 @@ def test_administrators_edit_the_book(w):
         w.books.update(w.d, requests.id, data)
     last = w.storage.stores["history"][max(w.storage.stores["history"])]
     assert last.subject_kind == "state_set" and [c["field"] for c in last.changes] == ["states"]
+    # (a deal template's set "deal:…" is made with its template: tests/unit/test_deals.py)
     created = w.books.create(w.d, {
-        "code": "deal:long_sale", "name": "Длинная продажа",
+        "code": "long_sale", "name": "Длинная продажа",
         "states": [{"code": "lead", "name": "Интерес", "initial": True,
                     "on_enter": [{"type": "plan_task", "task_type": "call",
                                   "due_in_hours": "4"}]},
@@ -434,7 +435,7 @@ def test_administrators_edit_the_book(w):
     assert created.state("won").colour == "#43a047"
     assert created.transitions[0].roles == {Role.SALES_MANAGEMENT}
     with pytest.raises(ValidationFailed) as err:
-        w.books.create(w.d, {"code": "deal:long_sale", "name": "Ещё", "states": [],
+        w.books.create(w.d, {"code": "long_sale", "name": "Ещё", "states": [],
                              "transitions": []})
     assert err.value.errors == {"code": "this code is taken",
                                 "states": "add at least one state"}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Integer, Numeric, and_, case, cast, exists, false, func, select
@@ -159,7 +159,7 @@ class SqlDealFigures:
         for day, total in session.execute(stmt):
             add(day, "actual", _rubles(total, _KOPECKS))
         cent = Decimal("0.01")
-        return [MonthFigures(m, **{k: v.quantize(cent) for k, v in cell.items()})
+        return [MonthFigures(m, **{k: v.quantize(cent, ROUND_HALF_UP) for k, v in cell.items()})
                 for m, cell in months.items()]
 
     # -- the escalation job (DEAL-4) ------------------------------------------------------

@@ -139,6 +139,11 @@ PARENTS.update({
 
 #: kind -> function giving the employees who work an object of that kind besides those
 #: of its ancestry: a request's assignee (REQ-1) works it as its author does.
+#: Kinds whose workers are followed up their departments (with the heads): the deal
+#: manager's department heads supervise the deal (DEAL_WORK, approvals) and the holders
+#: of Sales management over that department see and move it.
+WORKED_UNDER_HEADS = frozenset({"deal"})
+
 WORKERS: dict[str, Callable] = {
     "request": lambda uow, r: (r.assignee_id,),
     # DEAL-3: the deal manager (and, through the chain, their department heads)
@@ -161,10 +166,34 @@ def chain_of(uow: UnitOfWork, ref: ObjectRef) -> list[ScopeNode]:
         for employee_id in workers(uow, obj) if workers else ():
             worker = ObjectRef(refs.EMPLOYEE, employee_id)
             if employee_id and worker not in seen:
-                chain.append(ScopeNode(worker))
+                if current.kind in WORKED_UNDER_HEADS:
+                    chain.extend(_worker_links(uow, worker, seen))
+                else:
+                    chain.append(ScopeNode(worker))
         parent = PARENTS.get(current.kind)
         current = parent(uow, obj) if parent else None
     return chain
+
+
+def _worker_links(uow: UnitOfWork, worker: ObjectRef, seen: set[ObjectRef]
+                  ) -> list[ScopeNode]:
+    """A worker's link with their own head, then their departments up the tree with
+    theirs (not the Company: the object's own ancestry ends there)."""
+    employee = uow.employees.get(worker.id)
+    if employee is None:
+        return [ScopeNode(worker)]
+    seen.add(worker)
+    links = [ScopeNode(worker, employee.head_id)]
+    department_id = employee.department_id
+    while department_id:
+        ref = ObjectRef(refs.DEPARTMENT, department_id)
+        department = uow.departments.get(department_id)
+        if ref in seen or department is None:
+            break
+        seen.add(ref)
+        links.append(ScopeNode(ref, department.head_id))
+        department_id = department.parent_id
+    return links
 
 
 def policy_for(uow: UnitOfWork, actor_id: int) -> Policy:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -57,7 +58,13 @@ from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.messages.model import MessageKind
 from ecrm_core.messages.services import post
 from ecrm_core.money import MAX_AMOUNT, Money, money_field
-from ecrm_core.org.calendar import CALENDAR_DAY, CalendarDay, WorkCalendar, statutory_days
+from ecrm_core.org.calendar import (
+    CALENDAR_DAY,
+    DEFAULT_ZONE,
+    CalendarDay,
+    WorkCalendar,
+    statutory_days,
+)
 from ecrm_core.org.services import head_of, today_of
 from ecrm_core.sales.contracts import take_number
 from ecrm_core.sales.flow import DocumentFlow
@@ -251,6 +258,11 @@ class DealTemplateService:
             except ValidationFailed as exc:
                 fields.errors.update(exc.errors)
         errors = dict(fields.errors)
+        if current is None and code and "code" not in errors and uow.state_sets.first(
+                code=set_code(code)) is not None:
+            # a state set of that code left behind (the templates' sets are made only
+            # with their templates)
+            errors["code"] = "this code is taken"
         state_set = uow.state_sets.first(code=set_code(code)) if code and current else None
         definition: Data = {"code": set_code(code or "x"), "name": name or "—"}
         definition.update({k: data[k] for k in ("states", "transitions") if k in data})
@@ -428,7 +440,14 @@ class DealService(DocumentFlow):
         calendar = calendar_of(uow)
         zone = self._zone(uow, deal.manager_id)
 
+        # the states whose payments are planned already: a deal that comes back to a state
+        # does not plan them again (the forecast would count them twice)
+        planned_before = {p.state for p in uow.deal_payments.list(deal_id=deal.id)} \
+            if deal.id is not None else set()
+
         def plan_payment(uow: UnitOfWork, amount: Money, due_on: date) -> None:
+            if deal.state in planned_before:
+                return
             payment = uow.deal_payments.add(DealPayment(
                 deal_id=deal.id, counterparty_id=deal.counterparty_id, amount=amount,
                 due_on=due_on, state=deal.state, created_at=self.clock.now()))
@@ -442,10 +461,13 @@ class DealService(DocumentFlow):
             days, hours = divmod(action.due_in_hours, 24)
             return calendar.add_working_days(entered, days, zone) + timedelta(hours=hours)
 
+        def day_of(moment: datetime) -> date:
+            return moment.astimezone(ZoneInfo(zone or DEFAULT_ZONE)).date()
+
         return Context(responsible_id=deal.manager_id, counterparty_id=deal.counterparty_id,
                        title=deal.title, chain=chain_of(uow, deal.ref),
                        plan_payment=plan_payment, task_links={"deal_id": deal.id},
-                       task_due=task_due)
+                       task_due=task_due, day_of=day_of)
 
     @staticmethod
     def _zone(uow: UnitOfWork, employee_id: int | None) -> str | None:
@@ -602,8 +624,13 @@ class DealService(DocumentFlow):
             fields = Fields()
             values = self._values(uow, fields, data, template, deal.counterparty_id, deal)
             fields.check()
-            before_amount = deal.amount
+            before_amount, before_attributes = deal.amount, dict(deal.attributes)
             if deal.apply_changes(values):
+                if deal.approvals and (deal.amount != before_amount
+                                       or deal.attributes != before_attributes):
+                    # an approval was given to the deal as it was (DEAL-2): a new amount
+                    # or new terms ask for it again
+                    deal.apply_changes({"approvals": ()})
                 self._require_state_fields(deal, state_set.state(deal.state))
                 if deal.amount != before_amount:
                     deal.tell_client("deal", f"{deal.title} на {before_amount.in_rubles()}",
@@ -654,11 +681,7 @@ class DealService(DocumentFlow):
             if not deal.is_open:
                 raise Conflict("the deal is closed")
             state_set = self._set_of(uow, deal)
-            wanted = {g.approval for s in state_set.states for g in s.leave_guards
-                      if isinstance(g, ApprovalObtained)} | {
-                g.approval for t in state_set.transitions for g in t.guards
-                if isinstance(g, ApprovalObtained)}
-            if name not in wanted:
+            if name not in approvals_of(state_set):
                 raise ValidationFailed.single("approval", "the template asks for no such "
                                               "approval")
             if name not in deal.approvals:
@@ -817,7 +840,10 @@ class DealService(DocumentFlow):
         probability, their planned payments, beside the payments received."""
         data = data or {}
         fields = Fields()
-        months = fields.whole(data, "months", upper=MAX_FORECAST_MONTHS) or 12
+        months = fields.whole(data, "months", upper=MAX_FORECAST_MONTHS)
+        if "months" in fields.errors or months == 0:
+            fields.errors["months"] = f"a whole number from 1 to {MAX_FORECAST_MONTHS}"
+        months = months or 12
         start = fields.day(data, "start")
         fields.check()
         with self.uow_factory(readonly=True) as uow:
@@ -905,6 +931,23 @@ class DealService(DocumentFlow):
         return sent
 
 
+def approvals_of(state_set: StateSet, state: str | None = None) -> list[str]:
+    """The approvals a template's conditions ask for (DEAL-2): all of them, or those the
+    state ``state`` or its ways out name, in the order they are named."""
+    guards = []
+    for s in state_set.states:
+        if state is None or s.code == state:
+            guards.extend(s.leave_guards)
+    for t in state_set.transitions:
+        if state is None or t.from_state == state:
+            guards.extend(t.guards)
+    found: list[str] = []
+    for g in guards:
+        if isinstance(g, ApprovalObtained) and g.approval not in found:
+            found.append(g.approval)
+    return found
+
+
 @attrs.frozen
 class DealCard:
     deal: Deal
@@ -920,6 +963,15 @@ class DealCard:
     may_approve: bool
     client: Any
     now: datetime
+
+    @property
+    def wanted_approvals(self) -> list[str]:
+        """The approvals the deal's state or its ways out ask for and it lacks (what the
+        page offers to record)."""
+        if not self.deal.is_open:
+            return []
+        return [a for a in approvals_of(self.state_set, self.deal.state)
+                if a not in self.deal.approvals]
 
     def time_in_states(self) -> dict[str, timedelta]:
         """How long the deal has spent in each state (DEAL-4)."""

@@ -88,6 +88,9 @@ class Context:
     #: when a task planned ``PlanTask.due_in_hours`` after entering falls due (an area
     #: may count working days); default: calendar hours
     task_due: Callable[[PlanTask, datetime], datetime] | None = None
+    #: the day a moment falls on where the object is worked (a planned payment's due
+    #: day); default: the UTC date
+    day_of: Callable[[datetime], date] | None = None
 
 
 class Mover:
@@ -175,8 +178,10 @@ class Mover:
         if counted is None:
             return
         amount = Money.rounded(counted)
+        due = action.due_at(now)
         if amount:
-            context.plan_payment(uow, amount, action.due_at(now).date())
+            context.plan_payment(uow, amount, context.day_of(due) if context.day_of
+                                 else due.date())
 
     def _notify(self, uow: UnitOfWork, obj: Moving, action: NotifyEmployees, context: Context,
                 actor_id: int | None) -> None:

@@ -35,6 +35,7 @@ from ecrm_core.workflow.model import (
     Guard,
     LinkedInState,
     OnEnter,
+    Outcome,
     RequiredFields,
     StateDef,
     StateSet,
@@ -189,12 +190,16 @@ def permitted(transition: TransitionDef, roles: Collection[Role]) -> bool:
 def conditions(state_set: StateSet | None, transition: TransitionDef) -> tuple[Guard, ...]:
     """Everything a transition must pass (DEAL-2): the conditions to leave its state
     (``StateDef.leave_guards``), its own guards, and the attributes its target state
-    requires."""
+    requires. The conditions to leave a state are what moving *on* takes: they do not
+    hold back closing the object as lost (a target whose outcome is LOST) — a deal
+    awaiting a discount approval can still be lost."""
     if state_set is None:
         return transition.guards
     source, target = state_set.state(transition.from_state), state_set.state(
         transition.to_state)
-    found: list[Guard] = list(source.leave_guards) if source is not None else []
+    giving_up = target is not None and target.outcome is Outcome.LOST
+    found: list[Guard] = list(source.leave_guards) if source is not None and not giving_up \
+        else []
     found.extend(transition.guards)
     if target is not None and target.required:
         found.append(RequiredFields(target.required))

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ecrm_core.access.services import policy_for
-from ecrm_core.kernel.errors import NotFound, ValidationFailed
+from ecrm_core.kernel.errors import Conflict, NotFound, ValidationFailed
 from ecrm_core.kernel.fields import Fields, expected_version
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.workflow.definition import dump_definition, parse_definition
@@ -248,9 +248,17 @@ class StateSetService:
             raise ValidationFailed(errors)
         return code, name, states, transitions
 
+    #: Codes of sets another reference book owns: a deal template's set is edited with
+    #: its template (whose checks and version guard it), never here.
+    OWNED_PREFIXES = ("deal:",)
+
     def create(self, actor_id: int, data: Data) -> StateSet:
         with self.uow_factory() as uow:
             policy_for(uow, actor_id).require_administrator()
+            if isinstance(data, dict) and isinstance(data.get("code"), str) \
+                    and data["code"].startswith(self.OWNED_PREFIXES):
+                raise ValidationFailed.single(
+                    "code", "a deal template's states are made with the template")
             code, name, states, transitions = self._definition(uow, data, None)
             found = uow.state_sets.add(
                 StateSet(code=code, name=name, states=states, transitions=transitions))
@@ -264,6 +272,8 @@ class StateSetService:
         with self.uow_factory() as uow:
             policy_for(uow, actor_id).require_administrator()
             found = existing(uow.state_sets, STATE_SET, set_id)
+            if found.code.startswith(self.OWNED_PREFIXES):
+                raise Conflict("a deal template's states are edited with the template")
             found.check_version(expected_version(data) if isinstance(data, dict) else None)
             _code, name, states, transitions = self._definition(uow, data, found)
             found.redefine(name, states, transitions)

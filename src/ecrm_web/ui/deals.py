@@ -56,7 +56,6 @@ from ecrm_core.documents.model import MAX_SIZE
 from ecrm_core.kernel.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.org.calendar import WorkCalendar
-from ecrm_core.workflow.model import ApprovalObtained
 from ecrm_web.ui import texts
 from ecrm_web.ui.books import (
     BLANK_ATTRIBUTE,
@@ -939,18 +938,6 @@ def update_deal(deal_id: int):
 # -- the deal's page: state and moves, approvals, stays, payments, tasks, documents -------
 
 
-def _wanted_approvals(state_set: Any, deal: Any) -> list[str]:
-    """The approvals the deal's current state or its ways out name and it lacks."""
-    state = state_set.state(deal.state)
-    guards = list(state.leave_guards) if state is not None else []
-    for t in state_set.outgoing(deal.state):
-        guards.extend(t.guards)
-    found = []
-    for g in guards:
-        if isinstance(g, ApprovalObtained) and g.approval not in deal.approvals \
-                and g.approval not in found:
-            found.append(g.approval)
-    return found
 
 
 def _deal_context(deal_id: int, **extra) -> dict:
@@ -974,7 +961,7 @@ def _deal_context(deal_id: int, **extra) -> dict:
                              if state is None or state.shows(d.code)],
         "spent": card.time_in_states(),
         "overdue": deal.overdue(card.now),
-        "wanted_approvals": _wanted_approvals(card.state_set, deal) if deal.is_open else [],
+        "wanted_approvals": card.wanted_approvals,
         "documents": app.documents.of_owner(actor(), DEAL, deal.id),
         "may_upload": allowed(Action.CREATE, ref, DOCUMENT),
         "may_remove": allowed(Action.DELETE, ref, DOCUMENT),

@@ -813,6 +813,9 @@ DEAL_MESSAGES = (
     N_("only a final state is won or lost"),
     N_("the responsible employee or their head"),
     N_("an amount above 0"),
+    # a deal template's state set is edited with its template only (DEAL-1)
+    N_("a deal template's states are made with the template"),
+    N_("a deal template's states are edited with the template"),
 )
 
 #: Core messages of customer orders (ecrm_core.orders, ORD-1…ORD-3), listed here so that

@@ -5,8 +5,9 @@
 - ``sqlite_url``: SQLite only (fast; the e2e tests use it).
 - Under pytest-xdist (``PYTEST_XDIST_WORKER`` set: the suite runs with ``-n auto``) every
   worker has a PostgreSQL database of its own, ``<name>_<worker>`` next to the one
-  ``ECRM_TEST_DATABASE_URL`` names (``test_gw0``, ``test_gw1``...), created when missing:
-  the session drops and re-creates its ``public`` schema, and each test truncates it.
+  ``ECRM_TEST_DATABASE_URL`` names (``test_gw0``, ``test_gw1``...): the session drops and
+  re-creates its ``public`` schema, and each test truncates it. The database is created
+  when missing (with or without xdist).
 - ``system`` / ``app`` / ``director``: a bootstrapped ECRM on SQLite with a Company and
   its Director (login ``director``, password ``director-pass``).
 """
@@ -19,6 +20,7 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from ecrm_adapters.bootstrap import System, bootstrap
 from ecrm_adapters.security import Argon2Hasher
@@ -76,6 +78,14 @@ def sqlite_url(_sqlite_template, tmp_path) -> str:
 def ensure_pg_database(url: str) -> None:
     """CREATE DATABASE ``url``'s database when the server has none of that name, through
     the server's ``postgres`` database (the same user; it needs the CREATEDB right)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect():
+            return  # there already (no need for the `postgres` database then)
+    except OperationalError:
+        pass  # missing, most likely (libpq gives no SQLSTATE for it): look below
+    finally:
+        engine.dispose()
     parsed = make_url(normalise_url(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = {"name": parsed.database}
@@ -97,8 +107,8 @@ def ensure_pg_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_database() -> str:
-    """This process's PostgreSQL URL (created when missing under xdist), "" without one."""
-    if PG_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    """This process's PostgreSQL URL (its database created when missing), "" without one."""
+    if PG_URL:
         ensure_pg_database(PG_URL)
     return PG_URL
 

@@ -4,6 +4,8 @@ Each session installs ECRM into its own virtual environment. The test sessions p
 ``ECRM_TEST_DATABASE_URL`` / ``ECRM_TEST_BROKER_URL`` / ``ECRM_TEST_AMQP_URL`` from the
 environment (see docs/configuration.md); without them the PostgreSQL, Redis and RabbitMQ
 legs skip. Arguments after ``--`` go to the tool, e.g. ``nox -s tests -- tests/cli -x``.
+The suite runs on one pytest-xdist worker per core (``-n auto`` in pyproject.toml's
+``addopts``); ``nox -s tests -- -n 0`` runs it in one process.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from ecrm_core.kernel.refs import ObjectRef
 from ecrm_core.messages.model import MessageKind
 from ecrm_core.org.model import ServiceState
 from tests.cli.conftest import Ecrm
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import IN_CI
 
 
 def _counts(ecrm: Ecrm) -> dict:
@@ -546,20 +546,20 @@ def test_the_marker_belongs_to_its_database(ecrm, tmp_path):
 
 
 @pytest.fixture
-def pg_schema_url():
+def pg_schema_url(pg_database):
     """A PostgreSQL URL whose tables live in a schema of their own, so wiping it leaves
-    the other tests' ``public`` schema alone."""
-    if not PG_URL:
+    the other tests' ``public`` schema alone (in this xdist worker's database)."""
+    if not pg_database:
         if IN_CI:
             pytest.fail("CI must set ECRM_TEST_DATABASE_URL")
         pytest.skip("PostgreSQL leg: set ECRM_TEST_DATABASE_URL to run it")
     schema = f"ecrm_cli_demo_{os.getpid()}"
-    admin = create_engine(normalise_url(PG_URL))
+    admin = create_engine(normalise_url(pg_database))
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    sep = "&" if "?" in pg_database else "?"
+    yield f"{pg_database}{sep}options=-csearch_path%3D{schema}"
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()

@@ -204,6 +204,11 @@ class WorkerProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
+    @property
+    def running(self) -> bool:
+        """It said so, which it does only once its SIGTERM handler is in place."""
+        return "ECRM worker running" in self.output
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -277,6 +282,13 @@ def test_two_ecrm_worker_processes_started_together_escalate_once(
             # both relays have published everything the pass wrote (the e-mail actor ran)
             wait_until(lambda: all(r.published_at for r in _outbox(check)), timeout=30,
                        interval=0.1, what="the outbox to be published")
+            # On a busy machine one worker can finish the pass while the other is still
+            # starting; a SIGTERM before its handler is in place would kill it (-15).
+            def running():
+                assert all(w.proc.poll() is None for w in workers), "a worker exited"
+                return all(w.running for w in workers)
+
+            wait_until(running, timeout=60, interval=0.1, what="both workers to be running")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; the workers said:\n"
                                  + "\n".join(w.output for w in workers)) from None

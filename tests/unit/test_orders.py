@@ -530,3 +530,32 @@ def test_a_contract_or_client_with_orders_is_not_deleted(w):
     with pytest.raises(Conflict) as err:
         w.app.counterparties.purge(w.d, w.card.id)
     assert err.value.details.get("orders") == 1
+
+
+def test_nobody_approves_their_own_order_nor_two_steps_of_one_round(w):
+    """ORD-2: the author (here a holder of Sales management) does not answer a step of
+    their own order's round, and one approver does not answer two steps of a round."""
+    from ecrm_core.kernel.refs import ObjectRef as Ref
+
+    company = Ref("company", next(iter(w.storage.stores["company"])))
+    w.app.access.grant(w.d, w.mgr, "sales_management", company)
+    twice = w.app.orders.save_route(w.d, {"name": "Дважды продажи", "steps": [
+        {"role": "sales_management"}, {"role": "sales_management"}]})
+    order = make_order(w)
+    w.app.orders.submit(w.mgr, order.id, twice.id)
+    assert w.app.orders.current_approvers(w.mgr, order.id) == {w.boss, w.boss2}
+    with pytest.raises(Forbidden):
+        w.app.orders.decide(w.mgr, order.id, True)  # the author
+    w.app.orders.decide(w.boss, order.id, True)
+    assert w.app.orders.current_approvers(w.mgr, order.id) == {w.boss2}
+    with pytest.raises(Forbidden):
+        w.app.orders.decide(w.boss, order.id, True)  # answered the first step
+    w.app.orders.decide(w.boss2, order.id, True)
+    assert w.app.orders.get(w.mgr, order.id).state == "approved"
+    # a route whose step only the author could answer is refused when submitted
+    alone = w.app.orders.save_route(w.d, {"name": "Сам себе", "steps": [
+        {"employee_id": w.mgr}]})
+    other = make_order(w)
+    with pytest.raises(ValidationFailed) as err:
+        w.app.orders.submit(w.mgr, other.id, alone.id)
+    assert set(err.value.errors) == {"route_id"}

@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -143,6 +144,28 @@ def approvers(uow: UnitOfWork, step: ApprovalStep | None, chain: list[ScopeNode]
         employee = uow.employees.get(employee_id)
         if employee is not None and employee.active:
             found.add(employee_id)
+    return found
+
+
+def round_approvers(uow: UnitOfWork, order: Order, current: ApprovalRound,
+                    chain: list[ScopeNode]) -> set[int]:
+    """Who answers the current step of a round (ORD-2): its approvers, except the order's
+    author, whoever submitted it and whoever answered an earlier step of the round — an
+    estimate is not approved by the one who made it, nor twice by one person. A step of
+    the Director is the Director's even on an order they made (they may do everything)."""
+    step = current.current
+    return approvers(uow, step, chain) - outsiders_of(order, step, current.submitted_by,
+                                                      current.decisions)
+
+
+def outsiders_of(order: Order, step: ApprovalStep | None, submitted_by: int | None,
+                 decisions: Iterable[Any] = ()) -> set[int]:
+    """Who may not answer ``step`` of a round of ``order`` (``round_approvers``)."""
+    found = {d.employee_id for d in decisions}
+    if step is None or step.role is not Role.DIRECTOR:
+        found.add(order.author_id)
+        if submitted_by is not None:
+            found.add(submitted_by)
     return found
 
 
@@ -469,7 +492,8 @@ class OrderService(DocumentFlow):
                ) -> ApprovalRound:
         """Send a draft order's estimate along the route ``route_id``: a new round freezes
         the route's steps and the estimate, the order moves to approval and the first
-        step's approvers are asked. Every step must have someone to answer it."""
+        step's approvers are asked. Every step must have someone to answer it other than
+        the order's author and the one submitting it."""
         fields = Fields()
         route_ident = fields.ident({"route_id": route_id}, "route_id", required=True)
         fields.check()
@@ -485,7 +509,8 @@ class OrderService(DocumentFlow):
                 raise ValidationFailed.single("route_id", "no such active route")
             chain = chain_of(uow, order.ref)
             unanswered = [str(i + 1) for i, step in enumerate(route.steps)
-                          if not approvers(uow, step, chain)]
+                          if not approvers(uow, step, chain)
+                          - outsiders_of(order, step, actor_id)]
             if unanswered:
                 raise ValidationFailed.single(
                     "route_id", f"nobody can answer step {', '.join(unanswered)} of this route")
@@ -514,7 +539,7 @@ class OrderService(DocumentFlow):
                 f"ежемесячно: {order.monthly_total.in_rubles()}. "
                 f"Шаг {current.step + 1} из {len(current.steps)}"
                 f"{' маршрута «' + current.route_name + '»' if current.route_name else ''}.")
-        for employee_id in sorted(approvers(uow, current.current, chain)):
+        for employee_id in sorted(round_approvers(uow, order, current, chain)):
             post(uow, self.clock, kind=MessageKind.CONFIRMATION, recipient_id=employee_id,
                  text=text, subject=order.ref,
                  action=f"{APPROVAL_ACTION}:{current.id}:{current.step}")
@@ -574,7 +599,7 @@ class OrderService(DocumentFlow):
             if current is None or not current.pending or order.state != APPROVAL:
                 raise Conflict("the order is not waiting for approval")
             chain = chain_of(uow, order.ref)
-            if actor_id not in approvers(uow, current.current, chain):
+            if actor_id not in round_approvers(uow, order, current, chain):
                 raise Forbidden("you do not answer the current step of this approval")
             action = f"{APPROVAL_ACTION}:{current.id}:{current.step}"
             self._decide(uow, order, current, actor_id, approve, reason, chain)
@@ -602,7 +627,7 @@ class OrderService(DocumentFlow):
         if order is None or order.state != APPROVAL:
             return
         chain = chain_of(uow, order.ref)
-        if message.recipient_id not in approvers(uow, current.current, chain):
+        if message.recipient_id not in round_approvers(uow, order, current, chain):
             return
         self._decide(uow, order, current, message.recipient_id, confirmed, message.reason,
                      chain)
@@ -852,7 +877,7 @@ class OrderService(DocumentFlow):
             current = latest_round(uow, order.id)
             if current is None or not current.pending or order.state != APPROVAL:
                 return set()
-            return approvers(uow, current.current, chain)
+            return round_approvers(uow, order, current, chain)
 
     def handoffs(self, actor_id: int, order_id: Any) -> list[BillingHandoff]:
         """The order's billing hand-offs, newest revision first."""

@@ -142,7 +142,7 @@ def test_handoffs_are_redelivered_once_through_the_drop_folder(ecrm, shop, drop,
 
 
 def test_without_billing_the_hand_offs_wait(cli_env, shop, clock):
-    plain = Ecrm(cli_env)  # no ECRM_BILLING_* at all
+    plain = Ecrm(cli_env)  # no billing settings at all (ECRM_BILLING_URL, ECRM_BILLING_DIR unset)
     result = plain("orders", "redeliver")
     assert "Billing is not configured" in result.stderr
     assert "Accepted 0, refused 0, still waiting 1." in result.stdout

@@ -246,7 +246,7 @@ def happy_run_sales(app, org) -> None:
     _ok(boss.patch(f"/state-sets/{invoice_set['id']}", {"version": invoice_set["version"],
                                                         "name": "Счета клиентов"}))
     _ok(boss.post("/state-sets", {
-        "code": "deal:short", "name": "Короткая сделка",
+        "code": "short_sale", "name": "Короткая сделка",
         "states": [{"code": "open", "name": "Открыта", "order": 10, "initial": True},
                    {"code": "won", "name": "Выиграна", "order": 20, "final": True}],
         "transitions": [{"from_state": "open", "to_state": "won", "name": "Выиграть"}]}),

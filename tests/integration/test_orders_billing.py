@@ -146,7 +146,7 @@ def test_a_slow_or_absent_billing_system_is_unavailable(httpserver):
     ("ftp://billing", "", 1), ("billing.local/api", "", 1), ("http://b", "two words", 1),
     ("http://b", "", 0)])
 def test_bad_settings_are_refused_at_start(url, token, timeout):
-    with pytest.raises(ValueError, match="ECRM_BILLING_"):
+    with pytest.raises(ValueError, match="_(URL|TOKEN|TIMEOUT): "):
         HttpBilling(url, token, timeout=timeout)
 
 

@@ -666,9 +666,11 @@ deals = Table(
     Index("ix_deals_open_due", "id", "due_in_state", "state_entered_at",
           "probability", "template_id", "manager_id", "project_id", "expected_close_on",
           "closed_at", sqlite_where=OPEN_DEAL, postgresql_where=OPEN_DEAL),
-    # a manager's deals newest first (the lists of a manager), filters in the index
+    # a manager's deals newest first (the lists of a manager), filters in the index; what
+    # a manager's forecast sums rides along, so it reads this index alone (SQLite takes it
+    # for manager_id = ?: without the sums it read ~50,000 rows at 1,000,000 deals)
     Index("ix_deals_manager", "manager_id", "id", "template_id", "state", "project_id",
-          "expected_close_on"),
+          "expected_close_on", "closed_at", "amount", "planned", "probability"),
     # a client's deals newest first (the client's Deals tab)
     Index("ix_deals_counterparty", "counterparty_id", "id"),
     # whether a state of a template is in use (the state sets' reference book)

@@ -134,7 +134,8 @@ def upgrade() -> None:
         'manager_id', 'project_id', 'expected_close_on', 'closed_at'],
         sqlite_where=OPEN_DEAL, postgresql_where=OPEN_DEAL)
     op.create_index('ix_deals_manager', 'deals', [
-        'manager_id', 'id', 'template_id', 'state', 'project_id', 'expected_close_on'])
+        'manager_id', 'id', 'template_id', 'state', 'project_id', 'expected_close_on',
+        'closed_at', 'amount', 'planned', 'probability'])
     op.create_index('ix_deals_counterparty', 'deals', ['counterparty_id', 'id'])
     op.create_index('ix_deals_state', 'deals', ['state', 'template_id'])
     op.create_index('ix_deals_contact_id', 'deals', ['contact_id'])

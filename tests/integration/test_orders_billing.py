@@ -518,3 +518,27 @@ def test_on_redis_two_copies_and_the_retries_end_in_one_accepted_hand_off(
         if worker.is_alive():
             worker.join(15)
         system.close()
+
+
+def test_without_a_billing_system_the_queue_does_not_retry_a_hand_off(
+        sqlite_url, tmp_path, caplog):
+    """No billing system configured (the demo, a fresh install): the hand-off's message
+    is taken once and the hand-off waits, postponed and shown on the order — no retries
+    with tracebacks in the log; the sweep sends it once a billing system is set."""
+    system = make_system(sqlite_url, tmp_path, settings={"relay_interval": 60.0})
+    try:
+        w = _world(system)
+        app = w.app
+        order = _approved(w)
+        system.start_embedded_queue()
+        with caplog.at_level("INFO"):
+            app.orders.move(w.mgr, order.id, "connection")
+            assert system.queue.relay_now() >= 1
+            assert system.queue.drain(timeout=10)
+        [handoff] = app.orders.handoffs(w.mgr, order.id)
+        assert handoff.state is HandoffState.PENDING and handoff.attempts == 1
+        assert "billing is not configured" in handoff.last_error
+        assert "waits" in caplog.text and "Retrying message" not in caplog.text
+        assert "Traceback" not in caplog.text
+    finally:
+        system.close()

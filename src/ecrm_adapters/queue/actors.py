@@ -9,6 +9,7 @@ effect.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,12 @@ from ecrm_adapters.queue.schedule import (
     PeriodicJob,
     periodic_jobs,
 )
+from ecrm_core.orders.ports import BillingNotConfigured
 
 if TYPE_CHECKING:
     from ecrm_adapters.bootstrap import System
+
+log = logging.getLogger(__name__)
 
 #: The dramatiq queue ECRM's actors listen on.
 QUEUE = "ecrm"
@@ -108,7 +112,13 @@ def register_actors(
         its own idempotency record, and the billing system gets its key. The delivery
         key is recorded once the hand-off is settled, so a restarted embedded queue
         resends only the messages of hand-offs still waiting."""
-        system.app.orders.deliver_handoff(int(handoff_id), delivery_key(int(outbox_id)))
+        try:
+            system.app.orders.deliver_handoff(int(handoff_id),
+                                              delivery_key(int(outbox_id)))
+        except BillingNotConfigured:
+            # no billing system: the hand-off waits (postponed, shown on the order); the
+            # sweep sends it once one is configured — retrying now would change nothing
+            log.info("billing is not configured: hand-off %s waits", handoff_id)
 
     def redeliver_billing(cursor: int, holder: str) -> None:
         """ORD-3: one sweep of postponed billing hand-offs (docs/queue.md, "Periodic

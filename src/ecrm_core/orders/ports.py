@@ -15,6 +15,11 @@ class BillingUnavailable(Exception):
     try again later; the message says why."""
 
 
+class BillingNotConfigured(BillingUnavailable):
+    """No billing system is configured: the hand-off waits (the periodic sweep sends it
+    once one is); retrying the message now would change nothing."""
+
+
 class BillingGateway(Protocol):
     """Hands one document to the billing system.
 

@@ -753,12 +753,13 @@ class OrderService(DocumentFlow):
               delivery_key: str | None) -> BillingHandoff:
         """The gateway's call for a claimed hand-off, and its outcome recorded."""
         error, rejected, unexpected = "", False, None
+        unavailable: BillingUnavailable | None = None
         try:
             self.billing.send(key, payload)
         except BillingRejected as exc:
             error, rejected = str(exc) or "rejected", True
         except BillingUnavailable as exc:
-            error = str(exc) or "unavailable"
+            error, unavailable = str(exc) or "unavailable", exc
         except Exception as exc:  # a fault of the gateway: kept for the operator, retried
             error, unexpected = f"{type(exc).__name__}: {exc}", exc
         with self.uow_factory() as uow:
@@ -783,7 +784,9 @@ class OrderService(DocumentFlow):
         if unexpected is not None:
             raise unexpected
         if error and not rejected:
-            raise BillingUnavailable(error)
+            # the gateway's own exception: a ``BillingNotConfigured`` tells the queue that
+            # a retry now would change nothing
+            raise unavailable if unavailable is not None else BillingUnavailable(error)
         if handoff.state is not HandoffState.PENDING:
             self._handled(delivery_key)
         return handoff

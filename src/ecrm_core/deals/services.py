@@ -67,7 +67,7 @@ from ecrm_core.org.calendar import (
 )
 from ecrm_core.org.services import head_of, today_of
 from ecrm_core.sales.contracts import take_number
-from ecrm_core.sales.flow import DocumentFlow
+from ecrm_core.sales.flow import PAGE, DocumentFlow, DocumentPage
 from ecrm_core.workflow.effects import Context, Mover
 from ecrm_core.workflow.engine import Facts, StateChanged
 from ecrm_core.workflow.model import (
@@ -86,7 +86,6 @@ from ecrm_core.workflow.model import (
 from ecrm_core.workflow.services import StateSetService, state_set_of
 
 Data = dict[str, Any]
-PAGE = 20
 #: Cards per column on the board's first render (the rest by "more").
 BOARD_CARDS = 20
 NUMBER_PATTERN = "{seq}"
@@ -342,11 +341,8 @@ class DealTemplateService:
 # -- deals (DEAL-3, DEAL-4) --------------------------------------------------------------
 
 
-@attrs.frozen
-class DealPage:
-    rows: list[Deal]
-    total: int
-    page: int
+#: One page of deals (a client's: ``DocumentFlow.of_counterparty``; the list).
+DealPage = DocumentPage
 
 
 @attrs.frozen
@@ -708,24 +704,15 @@ class DealService(DocumentFlow):
                                **{k: v for k, v in links.items() if v})
             for task in uow.tasks.list(deal_id=deal.id):
                 task.apply_changes({"deal_id": None})
-            for row in (*uow.deal_stages.list(deal_id=deal.id),
-                        *uow.deal_payments.list(deal_id=deal.id),
-                        *uow.deal_escalations.list(deal_id=deal.id)):
-                getattr(uow, {"deal_stage": "deal_stages", "deal_payment": "deal_payments",
-                              "deal_escalation": "deal_escalations"}[row.kind]).delete(row)
+            for repo in (uow.deal_stages, uow.deal_payments, uow.deal_escalations):
+                for row in repo.list(deal_id=deal.id):
+                    repo.delete(row)
             deal.record_deleted(("number", "counterparty_id", "amount"))
             deal.tell_client("deal", deal.title, None)
             uow.deals.delete(deal)
             uow.commit()
 
     # -- reading ----------------------------------------------------------------------------
-
-    def get(self, actor_id: int, deal_id: Any) -> Deal:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            deal = existing(uow.deals, DEAL, deal_id)
-            policy.require(Action.VIEW, DEAL, chain_of(uow, deal.ref))
-            return deal
 
     def card(self, actor_id: int, deal_id: Any) -> DealCard:
         """What the deal's page shows: the deal, its template and state set, its stays,
@@ -748,17 +735,6 @@ class DealService(DocumentFlow):
                 may_edit=policy.allows(Action.EDIT, DEAL, chain),
                 may_approve=policy.allows(Action.EDIT, DEAL_APPROVAL, chain),
                 client=uow.counterparties.get(deal.counterparty_id), now=now)
-
-    def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1
-                        ) -> DealPage:
-        number = page_number(page)
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            client = existing(uow.counterparties, "counterparty", counterparty_id)
-            policy.require(Action.VIEW, DEAL, chain_of(uow, client.ref))
-            return DealPage(uow.deals.list(counterparty_id=client.id, order_by=("-id",),
-                                           limit=PAGE, offset=(number - 1) * PAGE),
-                            uow.deals.count(counterparty_id=client.id), number)
 
     def _filters(self, uow: UnitOfWork, policy: Policy, data: Data) -> Filters:
         fields = Fields()
@@ -905,18 +881,25 @@ class DealService(DocumentFlow):
                         ) -> int:
         calendar = calendar_of(uow)
         templates = {t.id: t for t in uow.deal_templates.list()}
+        # per manager (a batch holds many deals of few managers): their zone and whom
+        # this level tells — the manager, or their head
+        told: dict[int, tuple[str | None, int | None]] = {}
+        for manager_id in {row.manager_id for row in rows}:
+            manager = uow.employees.get(manager_id)
+            if manager is None:
+                told[manager_id] = (None, None)
+            elif level is Level.HEAD:
+                told[manager_id] = (manager.timezone, head_of(uow, manager))
+            else:
+                told[manager_id] = (manager.timezone, manager.id if manager.active else None)
         sent = 0
         for row in rows:
-            manager = uow.employees.get(row.manager_id)
-            zone = manager.timezone if manager is not None else None
+            zone, recipient = told[row.manager_id]
             if level is Level.HEAD:
                 template = templates.get(row.template_id)
                 after = template.head_after_days if template else 0
                 if calendar.add_working_days(row.due_in_state, after, zone) > now:
                     continue
-                recipient = head_of(uow, manager) if manager is not None else None
-            else:
-                recipient = manager.id if manager is not None and manager.active else None
             uow.deal_escalations.add(DealEscalation(
                 deal_id=row.id, entered_at=row.state_entered_at, level=int(level),
                 recipient_id=recipient, sent_at=now, state=row.state))

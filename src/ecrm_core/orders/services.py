@@ -71,7 +71,7 @@ from ecrm_core.orders.model import (
 from ecrm_core.orders.ports import BillingGateway, BillingRejected, BillingUnavailable
 from ecrm_core.org.services import today_of
 from ecrm_core.sales.contracts import take_number
-from ecrm_core.sales.flow import DocumentFlow, client_contract
+from ecrm_core.sales.flow import PAGE, DocumentFlow, DocumentPage, client_contract
 from ecrm_core.sales.model import COUNTERPARTY
 from ecrm_core.sales.pricing import MAX_LINES, price_terms, priced_lines
 from ecrm_core.workflow.effects import Context, Mover
@@ -87,7 +87,6 @@ from ecrm_core.workflow.services import (
 from ecrm_core.workflow.services import ORDER as ORDER_SET
 
 Data = dict[str, Any]
-PAGE = 20
 #: Order numbers: З-1, З-2, … (one sequence, never reused).
 ORDER_PATTERN = "З-{seq}"
 #: The state codes the orders area acts on: submitting moves a draft to APPROVAL;
@@ -208,11 +207,8 @@ def billing_payload(uow: UnitOfWork, order: Order, revision: int, key: str,
     }
 
 
-@attrs.frozen
-class OrderPage:
-    rows: list[Order]
-    total: int
-    page: int
+#: One page of orders (a client's: ``DocumentFlow.of_counterparty``; the list).
+OrderPage = DocumentPage
 
 
 @attrs.frozen
@@ -835,31 +831,9 @@ class OrderService(DocumentFlow):
 
     # -- reading --------------------------------------------------------------------------
 
-    def get(self, actor_id: int, order_id: Any) -> Order:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            order = existing(uow.orders, ORDER, order_id)
-            policy.require(Action.VIEW, ORDER, chain_of(uow, order.ref))
-            return order
-
     def estimate(self, actor_id: int, order_id: Any) -> Estimate:
         """The order's connection estimate as it is now (ORD-2)."""
         return self.get(actor_id, order_id).estimate()
-
-    def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1,
-                        state: Any = None) -> OrderPage:
-        """A client's orders, newest first."""
-        number = page_number(page)
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            client = existing(uow.counterparties, COUNTERPARTY, counterparty_id)
-            policy.require(Action.VIEW, ORDER, chain_of(uow, client.ref))
-            filters: Data = {"counterparty_id": client.id}
-            if isinstance(state, str) and state:
-                filters["state"] = state
-            return OrderPage(uow.orders.list(order_by=("-id",), limit=PAGE,
-                                             offset=(number - 1) * PAGE, **filters),
-                             uow.orders.count(**filters), number)
 
     def rounds(self, actor_id: int, order_id: Any) -> list[ApprovalRound]:
         """The order's approval rounds, newest first, with their decisions."""

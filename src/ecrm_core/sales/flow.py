@@ -1,15 +1,18 @@
-"""What the services of documents that run by a state set share (requests, invoices; later
-deals and orders): the document the actor may edit, a change of state by hand told in the
-client's history, and the changes of state offered to the actor."""
+"""What the services of documents that run by a state set share (requests, invoices, deals,
+orders): the document the actor may see or edit, a client's documents page by page, a
+change of state by hand told in the client's history, and the changes of state offered
+to the actor."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import attrs
+
 from ecrm_core.access.model import Action
 from ecrm_core.access.policy import Policy
 from ecrm_core.access.services import chain_of, policy_for
-from ecrm_core.kernel.fields import Fields
+from ecrm_core.kernel.fields import Fields, page_number
 from ecrm_core.kernel.uow import UnitOfWork, existing
 from ecrm_core.workflow.engine import Option
 from ecrm_core.workflow.model import StateSet
@@ -26,6 +29,19 @@ def client_contract(uow: UnitOfWork, fields: Fields, data: dict[str, Any], clien
         if contract is None or contract.counterparty_id != client_id:
             fields.errors["contract_id"] = "not a contract of this client"
     return contract_id
+
+
+#: Documents on a page of a client's list.
+PAGE = 20
+
+
+@attrs.frozen
+class DocumentPage:
+    """One page of a client's documents (invoices, deals, orders), newest first."""
+
+    rows: list[Any]
+    total: int
+    page: int
 
 
 class DocumentFlow:
@@ -73,3 +89,28 @@ class DocumentFlow:
             return state_set, self.mover.options(  # type: ignore[attr-defined]
                 state_set, document, self.facts(uow, document),  # type: ignore[attr-defined]
                 self.context(uow, document), policy)  # type: ignore[attr-defined]
+
+    def get(self, actor_id: int, ident: Any) -> Any:
+        """One document, for those who may see it."""
+        with self.uow_factory(readonly=True) as uow:  # type: ignore[attr-defined]
+            policy = policy_for(uow, actor_id)
+            document = existing(getattr(uow, self.REPOSITORY), self.KIND, ident)
+            policy.require(Action.VIEW, self.KIND, chain_of(uow, document.ref))
+            return document
+
+    def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1,
+                        state: Any = None) -> DocumentPage:
+        """A client's documents of this kind, newest first, 20 a page; ``state`` filters
+        (INV-4: the link from the client row)."""
+        number = page_number(page)
+        with self.uow_factory(readonly=True) as uow:  # type: ignore[attr-defined]
+            policy = policy_for(uow, actor_id)
+            client = existing(uow.counterparties, "counterparty", counterparty_id)
+            policy.require(Action.VIEW, self.KIND, chain_of(uow, client.ref))
+            filters: dict[str, Any] = {"counterparty_id": client.id}
+            if isinstance(state, str) and state:
+                filters["state"] = state
+            repo = getattr(uow, self.REPOSITORY)
+            return DocumentPage(repo.list(order_by=("-id",), limit=PAGE,
+                                          offset=(number - 1) * PAGE, **filters),
+                                repo.count(**filters), number)

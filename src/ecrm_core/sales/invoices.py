@@ -26,7 +26,7 @@ import attrs
 from ecrm_core.access.model import Action, Role, RoleAssignment, RoleGranted
 from ecrm_core.access.services import chain_of, policy_for
 from ecrm_core.kernel.errors import Conflict
-from ecrm_core.kernel.fields import Fields, expected_version, page_number
+from ecrm_core.kernel.fields import Fields, expected_version
 from ecrm_core.kernel.ports import Clock
 from ecrm_core.kernel.uow import UnitOfWork, UnitOfWorkFactory, existing
 from ecrm_core.money import (
@@ -37,7 +37,7 @@ from ecrm_core.money import (
 )
 from ecrm_core.org.services import today_of
 from ecrm_core.sales.contracts import take_number
-from ecrm_core.sales.flow import DocumentFlow, client_contract
+from ecrm_core.sales.flow import DocumentFlow, DocumentPage, client_contract
 from ecrm_core.sales.model import (
     ACT,
     COUNTERPARTY,
@@ -60,7 +60,6 @@ from ecrm_core.workflow.services import INVOICE as INVOICE_SET
 from ecrm_core.workflow.services import PAID_IN_FULL, PARTLY_PAID, UNPAID, state_set_of
 
 Data = dict[str, Any]
-PAGE = 20
 INVOICE_PATTERN = ACT_PATTERN = "{seq}"
 CANCELLED = "cancelled"
 REQUISITES = ("name", "full_name", "inn", "kpp", "ogrn", "legal_address", "postal_address",
@@ -101,11 +100,8 @@ def statuses(uow: UnitOfWork, counterparty_ids: Iterable[int]) -> dict[int, Sett
     return {i: found.get(i, SettlementStatus.NONE) for i in ids}
 
 
-@attrs.frozen
-class InvoicePage:
-    rows: list[Invoice]
-    total: int
-    page: int
+#: One page of a client's invoices (``DocumentFlow.of_counterparty``).
+InvoicePage = DocumentPage
 
 
 @attrs.frozen
@@ -488,34 +484,12 @@ class InvoiceService(DocumentFlow):
 
     # -- reading ------------------------------------------------------------------------
 
-    def get(self, actor_id: int, invoice_id: Any) -> Invoice:
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            invoice = existing(uow.invoices, INVOICE, invoice_id)
-            policy.require(Action.VIEW, INVOICE, chain_of(uow, invoice.ref))
-            return invoice
-
     def manager_of(self, actor_id: int, invoice_id: Any) -> int | None:
         with self.uow_factory(readonly=True) as uow:
             policy_for(uow, actor_id)
             grant = uow.roles.first(role=Role.INVOICE_MANAGER, scope_kind=INVOICE,
                                     scope_id=invoice_id)
             return grant.employee_id if grant else None
-
-    def of_counterparty(self, actor_id: int, counterparty_id: Any, page: Any = 1,
-                        state: Any = None) -> InvoicePage:
-        """A client's invoices, newest first (INV-4: the link from the client row)."""
-        number = page_number(page)
-        with self.uow_factory(readonly=True) as uow:
-            policy = policy_for(uow, actor_id)
-            client = existing(uow.counterparties, COUNTERPARTY, counterparty_id)
-            policy.require(Action.VIEW, INVOICE, chain_of(uow, client.ref))
-            filters: Data = {"counterparty_id": client.id}
-            if isinstance(state, str) and state:
-                filters["state"] = state
-            return InvoicePage(uow.invoices.list(order_by=("-id",), limit=PAGE,
-                                                 offset=(number - 1) * PAGE, **filters),
-                               uow.invoices.count(**filters), number)
 
     def payments(self, actor_id: int, invoice_id: Any) -> list[Payment]:
         with self.uow_factory(readonly=True) as uow:

@@ -8,7 +8,9 @@ Exit codes: 0 done; 1 refused (not found, forbidden, conflict, database trouble)
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any
 
 import attrs
 import click
@@ -221,3 +223,20 @@ def table(rows: list[tuple], headers: tuple[str, ...]) -> None:
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def coded_items(file: str, what: str) -> list[dict[str, Any]]:
+    """The JSON of FILE (``-``: standard input) as a list of objects with a ``code`` — what
+    the export commands write (a list, or one object); ``what`` names one in messages."""
+    try:
+        with click.open_file(file, "r", encoding="utf-8-sig") as source:
+            data = json.load(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"FILE: cannot read {file}: {exc}", BAD_INPUT) from None
+    except ValueError as exc:
+        raise CommandError(f"FILE: not JSON: {exc}", BAD_INPUT) from None
+    items = data if isinstance(data, list) else [data]
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            raise CommandError(f"FILE: item {i + 1} is not {what} with a code", BAD_INPUT)
+    return items

@@ -30,7 +30,15 @@ from typing import Any
 import click
 
 from ecrm_adapters.queue import DealAlerts, JobBusy
-from ecrm_cli.context import BAD_INPUT, CommandError, EcrmGroup, Runtime, as_option, table
+from ecrm_cli.context import (
+    BAD_INPUT,
+    CommandError,
+    EcrmGroup,
+    Runtime,
+    as_option,
+    coded_items,
+    table,
+)
 from ecrm_cli.sales import rubles
 from ecrm_core.attributes import dump_defs
 from ecrm_core.deals.services import PAGE as DEAL_PAGE
@@ -84,22 +92,6 @@ def templates_export(rt: Runtime, file: str, code: str | None, as_login: str | N
         click.echo(f"Exported {len(dumped)} deal template(s) to {file}.")
 
 
-def _definitions(file: str) -> list[dict[str, Any]]:
-    try:
-        with click.open_file(file, "r", encoding="utf-8-sig") as source:
-            data = json.load(source)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"FILE: cannot read {file}: {exc}", BAD_INPUT) from None
-    except ValueError as exc:
-        raise CommandError(f"FILE: not JSON: {exc}", BAD_INPUT) from None
-    items = data if isinstance(data, list) else [data]
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
-            raise CommandError(f"FILE: item {i + 1} is not a deal template with a code",
-                               BAD_INPUT)
-    return items
-
-
 @templates.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @as_option
@@ -111,27 +103,20 @@ def templates_import(rt: Runtime, file: str, as_login: str | None) -> None:
     …). Templates before a refused one stay imported."""
     actor = rt.actor(as_login)
     app = rt.system().app
-    definitions = _definitions(file)
-    current = {t.code: t for t in app.deal_templates.templates(actor.id)}
+    definitions = coded_items(file, "a deal template")
     done: list[str] = []
     with click.progressbar(definitions, label="Importing", file=sys.stderr,
                            show_pos=True) as bar:
         for definition in bar:
             code = definition["code"]
             try:
-                if code in current:
-                    app.deal_templates.update(actor.id, current[code].id,
-                                              {**definition,
-                                               "version": current[code].version})
-                    done.append(f"{code}: changed")
-                else:
-                    app.deal_templates.create(actor.id, definition)
-                    done.append(f"{code}: added")
+                _template, added = app.deal_templates.put(actor.id, definition)
             except ValidationFailed as exc:
                 for line in done:
                     click.echo(line)
                 text = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
                 raise CommandError(f"{code}: {text}", BAD_INPUT) from None
+            done.append(f"{code}: {'added' if added else 'changed'}")
     for line in done:
         click.echo(line)
 

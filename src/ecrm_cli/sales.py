@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,12 +24,20 @@ from typing import Any
 import click
 
 from ecrm_adapters.importing import RejectedReport, header_key, open_table
-from ecrm_cli.context import BAD_INPUT, CommandError, EcrmGroup, Runtime, as_option, table
+from ecrm_cli.context import (
+    BAD_INPUT,
+    CommandError,
+    EcrmGroup,
+    Runtime,
+    as_option,
+    coded_items,
+    table,
+)
 from ecrm_core.kernel.errors import ValidationFailed
 from ecrm_core.kernel.fields import Fields
 from ecrm_core.money import Money
 from ecrm_core.products.price_import import COLUMNS
-from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
+from ecrm_core.sales.flow import PAGE as INVOICE_PAGE
 from ecrm_core.workflow.definition import dump_definition
 from ecrm_core.workflow.services import StateSetService
 
@@ -365,22 +372,6 @@ def state_sets_export(rt: Runtime, file: str, code: str | None, as_login: str | 
         click.echo(f"Exported {len(found)} state set(s) to {file}.")
 
 
-def _definitions(file: str) -> Iterator[dict[str, Any]]:
-    try:
-        with click.open_file(file, "r", encoding="utf-8-sig") as source:
-            data = json.load(source)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"FILE: cannot read {file}: {exc}", BAD_INPUT) from None
-    except ValueError as exc:
-        raise CommandError(f"FILE: not JSON: {exc}", BAD_INPUT) from None
-    items = data if isinstance(data, list) else [data]
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
-            raise CommandError(f"FILE: item {i + 1} is not a state set with a code",
-                               BAD_INPUT)
-        yield item
-
-
 @state_sets.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @as_option
@@ -391,25 +382,18 @@ def state_sets_import(rt: Runtime, file: str, as_login: str | None) -> None:
     cannot be removed; every bad part of a set is named (states[2].colour: …)."""
     actor = rt.actor(as_login)
     app = rt.system().app
-    definitions = list(_definitions(file))
-    current = {s.code: s for s in app.state_sets.state_sets(actor.id)}
-    for definition in definitions:
+    for definition in coded_items(file, "a state set"):
         code = definition["code"]
-        if isinstance(code, str) and code.startswith(StateSetService.OWNED_PREFIXES):
+        if code.startswith(StateSetService.OWNED_PREFIXES):
             click.echo(f"{code}: skipped (a deal template's states: "
                        "`ecrm deals templates import`)")
             continue
         try:
-            if code in current:
-                app.state_sets.update(actor.id, current[code].id,
-                                      {**definition, "version": current[code].version})
-                click.echo(f"{code}: redefined")
-            else:
-                app.state_sets.create(actor.id, definition)
-                click.echo(f"{code}: added")
+            _found, added = app.state_sets.put(actor.id, definition)
         except ValidationFailed as exc:
             text = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
             raise CommandError(f"{code}: {text}", BAD_INPUT) from None
+        click.echo(f"{code}: {'added' if added else 'redefined'}")
 
 
 __all__ = ["invoices", "prices", "render_invoice", "rubles", "state_sets"]

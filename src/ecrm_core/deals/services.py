@@ -318,6 +318,17 @@ class DealTemplateService:
             uow.commit()
             return template
 
+    def put(self, actor_id: int, data: Data) -> tuple[DealTemplate, bool]:
+        """An import (what export wrote): the template of ``data``'s code is changed, or a
+        new one added; True when added."""
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id).require_administrator()
+            code = data.get("code") if isinstance(data, dict) else None
+            current = uow.deal_templates.first(code=code) if isinstance(code, str) else None
+            template = self._save(uow, data, current)
+            uow.commit()
+            return template, current is None
+
     def install_defaults(self, uow: UnitOfWork) -> None:
         """The templates a new company starts with (``DEFAULT_TEMPLATES``)."""
         from ecrm_core.deals.defaults import DEFAULT_TEMPLATES

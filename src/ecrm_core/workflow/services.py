@@ -252,17 +252,27 @@ class StateSetService:
     #: its template (whose checks and version guard it), never here.
     OWNED_PREFIXES = ("deal:",)
 
+    def _add(self, uow: UnitOfWork, data: Data) -> StateSet:
+        if isinstance(data, dict) and isinstance(data.get("code"), str) \
+                and data["code"].startswith(self.OWNED_PREFIXES):
+            raise ValidationFailed.single(
+                "code", "a deal template's states are made with the template")
+        code, name, states, transitions = self._definition(uow, data, None)
+        found = uow.state_sets.add(
+            StateSet(code=code, name=name, states=states, transitions=transitions))
+        found.record_defined()
+        return found
+
+    def _redefine(self, uow: UnitOfWork, found: StateSet, data: Data) -> None:
+        if found.code.startswith(self.OWNED_PREFIXES):
+            raise Conflict("a deal template's states are edited with the template")
+        _code, name, states, transitions = self._definition(uow, data, found)
+        found.redefine(name, states, transitions)
+
     def create(self, actor_id: int, data: Data) -> StateSet:
         with self.uow_factory() as uow:
             policy_for(uow, actor_id).require_administrator()
-            if isinstance(data, dict) and isinstance(data.get("code"), str) \
-                    and data["code"].startswith(self.OWNED_PREFIXES):
-                raise ValidationFailed.single(
-                    "code", "a deal template's states are made with the template")
-            code, name, states, transitions = self._definition(uow, data, None)
-            found = uow.state_sets.add(
-                StateSet(code=code, name=name, states=states, transitions=transitions))
-            found.record_defined()
+            found = self._add(uow, data)
             uow.commit()
             return found
 
@@ -272,10 +282,24 @@ class StateSetService:
         with self.uow_factory() as uow:
             policy_for(uow, actor_id).require_administrator()
             found = existing(uow.state_sets, STATE_SET, set_id)
-            if found.code.startswith(self.OWNED_PREFIXES):
-                raise Conflict("a deal template's states are edited with the template")
-            found.check_version(expected_version(data) if isinstance(data, dict) else None)
-            _code, name, states, transitions = self._definition(uow, data, found)
-            found.redefine(name, states, transitions)
+            if not found.code.startswith(self.OWNED_PREFIXES):
+                found.check_version(expected_version(data) if isinstance(data, dict)
+                                    else None)
+            self._redefine(uow, found, data)
             uow.commit()
             return found
+
+    def put(self, actor_id: int, data: Data) -> tuple[StateSet, bool]:
+        """An import (what export wrote): the set of ``data``'s code is redefined, or a new
+        one added; True when added."""
+        with self.uow_factory() as uow:
+            policy_for(uow, actor_id).require_administrator()
+            code = data.get("code") if isinstance(data, dict) else None
+            found = uow.state_sets.first(code=code) if isinstance(code, str) else None
+            if found is None:
+                found, added = self._add(uow, data), True
+            else:
+                self._redefine(uow, found, data)
+                added = False
+            uow.commit()
+            return found, added

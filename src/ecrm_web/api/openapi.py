@@ -16,7 +16,7 @@ from ecrm_core.documents.model import SIGNATURES, ZIP_TYPES
 from ecrm_core.messages.model import ConfirmationState, MessageKind
 from ecrm_core.org.model import LOCALES, ServiceState
 from ecrm_core.products.services import PAGE as ITEM_PAGE
-from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
+from ecrm_core.sales.flow import PAGE as INVOICE_PAGE
 from ecrm_core.sales.requests import PAGE as REQUEST_PAGE
 from ecrm_core.tasks.model import (
     MAX_DELAY,

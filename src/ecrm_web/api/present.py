@@ -20,7 +20,7 @@ from ecrm_core.messages.model import Message
 from ecrm_core.org.model import Company, Department, Employee, Project, Service, ServiceType
 from ecrm_core.products.services import ProductService
 from ecrm_core.sales.contracts import ContractService
-from ecrm_core.sales.invoices import PAGE as INVOICE_PAGE
+from ecrm_core.sales.flow import PAGE as INVOICE_PAGE
 from ecrm_core.sales.requests import PAGE as REQUEST_PAGE
 from ecrm_core.tasks.model import EscalationRule, Task, TaskType
 from ecrm_core.tasks.services import TaskPage, TimelineItem

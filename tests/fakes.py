@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecrm_core.application import Application
+from ecrm_core.counterparties.model import Counterparty
 from ecrm_core.kernel.uow import UnitOfWork
 from ecrm_core.messages.ports import Email
 
@@ -24,6 +25,9 @@ REPOS = (
     "deal_templates", "deals", "deal_stages", "deal_payments", "deal_escalations",
     "calendar_days",
 )
+
+#: repository -> aggregate type, for ``add_values`` (the bulk paths that use it)
+TYPES = {"counterparties": Counterparty}
 
 
 def _matches(obj: Any, filters: dict[str, Any]) -> bool:
@@ -112,6 +116,11 @@ class FakeRepository:
     def add_all(self, objs):
         return [self.add(o) for o in objs]
 
+    def add_values(self, rows):
+        cls = TYPES[next(n for n, store in self._uow.storage.stores.items()
+                         if store is self._store)]
+        return [self.add(cls(**row)).id for row in rows]
+
     def count(self, *, limit=None, **filters):
         found = len(self.list(**filters))
         return found if limit is None else min(found, limit)
@@ -174,6 +183,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.deleted = set()
 
     def rollback(self):
+        self._recorded.clear()
         self.working = {}
         self.new = set()
         self.deleted = set()

@@ -354,3 +354,50 @@ def test_a_registrar_cannot_overwrite_a_card_elsewhere_by_importing_its_inn(worl
     assert (result.created, result.updated, result.rejected) == (1, 0, 1)
     assert result.rejected_rows[0].row == 2 and "may not edit" in result.rejected_rows[0].reasons
     assert cards(system)[:1] == before
+
+
+def test_an_imported_card_and_its_history_are_those_of_a_registered_card(world):
+    """The import stores new cards as rows of their values (``add_values``) instead of
+    building each card: what it stores and records must be what registering the same
+    card does — every column, the derived search keys, the creation's history entry —
+    and a later row of the same batch that names a new card updates it."""
+    system, director, catalog = world
+    app = system.app
+    data = {"type": "legal_entity", "name": "ООО «Ёлка-Импорт»",
+            "full_name": "Общество с ограниченной ответственностью «Ёлка-Импорт»",
+            "inn": legal_inn("540612101"), "kpp": "540601001", "ogrn": ogrn("102540012101"),
+            "phone": "8 (383) 200-11-01", "email": "Info@Elka.RU", "okved": "62.01",
+            "extra": {"источник": "выставка"}, "export_1c": "true"}
+    registered = app.counterparties.register(director.id, dict(data, catalog_id=catalog.id),
+                                              proceed=True)
+    other = app.catalogs.create(director.id, {"name": "Импорт 2"})
+    changed = dict(data, phone="+7 383 200-11-02")
+    report = app.counterparties.import_rows(director.id, other.id, [
+        dict(data, inn=legal_inn("540612102")), dict(changed, inn=legal_inn("540612102"))])
+    assert (report.created, report.updated, report.unchanged) == (1, 1, 0), report
+
+    with system.engine.connect() as conn:
+        rows = {r.inn: r._asdict() for r in conn.execute(select(t.counterparties))}
+        entries = conn.execute(select(t.history).where(
+            t.history.c.subject_kind == "counterparty").order_by(t.history.c.id)).all()
+    mine, theirs = rows[registered.inn], rows[legal_inn("540612102")]
+    differs = {"id", "inn", "catalog_id", "created_at", "updated_at", "phone", "version"}
+    assert {k: v for k, v in theirs.items() if k not in differs} == {
+        k: v for k, v in mine.items() if k not in differs}
+    assert theirs["phone"] == "+73832001102" and theirs["version"] == 2
+    assert theirs["search_text"] == "ооо «елка-импорт» общество с ограниченной " \
+                                    "ответственностью «елка-импорт»"
+
+    by_subject: dict[int, list] = {}
+    for entry in entries:
+        by_subject.setdefault(entry.subject_id, []).append(entry)
+    created = {e.subject_id: e for e in entries if e.action == "ObjectCreated"}
+    assert set(created) == {mine["id"], theirs["id"]}
+    own = {"catalog_id": other.id, "inn": theirs["inn"]}
+    expected = [dict(c, new=own[c["field"]]) if c["field"] in own else c
+                for c in created[mine["id"]].changes]
+    assert created[theirs["id"]].changes == expected, "the same creation entry, field by field"
+    assert created[theirs["id"]].actor_id == director.id
+    assert [e.action for e in by_subject[theirs["id"]]] == ["ObjectCreated", "ObjectChanged"]
+    assert by_subject[theirs["id"]][1].changes == [
+        {"field": "phone", "old": "+73832001101", "new": "+73832001102"}]

@@ -171,3 +171,64 @@ def test_message_text_is_checked():
     for bad in ("", "   ", None, 5, "x" * 4001, "a\x00b"):
         with pytest.raises(ValidationFailed):
             Message.clean_text(bad)
+
+
+# -- rows of new aggregates (Aggregate.new_values, the import's bulk path) ------------------
+
+card_texts = st.text(alphabet="абвгдеёжзООО «»\"-1 ", max_size=30)
+
+
+@given(name=card_texts.filter(str.strip), full_name=card_texts, inn=st.text("0123456789",
+       max_size=12), extra=st.dictionaries(kinds, values, max_size=3))
+def test_a_new_cards_row_is_what_building_the_card_gives(name, full_name, inn, extra):
+    """``Counterparty.new_values`` + ``derived_keys`` give the stored fields a built and
+    derived card has, and ``created_event`` the event ``record_created`` records."""
+    from ecrm_core.counterparties.model import Counterparty, CounterpartyType, derived_keys
+
+    values = {"catalog_id": 7, "type": CounterpartyType.LEGAL_ENTITY, "name": name,
+              "full_name": full_name, "inn": inn, "extra": extra, "created_at": T0}
+    row = Counterparty.new_values(values)
+    row["search_text"], row["name_key"] = derived_keys(name, full_name)
+    card = Counterparty(**values)
+    card.derive()
+    assert row == {k: v for k, v in vars(card).items()
+                   if k not in ("id", "version", "events") and not k.startswith("_sa_")}
+    card.id = 5
+    card.record_created(Counterparty.CREATED)
+    assert card.events == [Counterparty.created_event(5, {f: row[f] for f in Counterparty.CREATED})]
+
+
+def test_new_values_refuses_unknown_and_missing_fields_and_shares_no_default():
+    from ecrm_core.counterparties.model import Counterparty, CounterpartyType
+
+    with pytest.raises(TypeError, match="rating"):
+        Counterparty.new_values({"catalog_id": 1, "type": CounterpartyType.INDIVIDUAL,
+                                 "name": "x", "rating": 5})
+    with pytest.raises(TypeError, match="catalog_id"):
+        Counterparty.new_values({"type": CounterpartyType.INDIVIDUAL, "name": "x"})
+    a, b = (Counterparty.new_values({"catalog_id": 1, "type": CounterpartyType.INDIVIDUAL,
+                                     "name": n}) for n in "ab")
+    assert a["extra"] == {} and a["extra"] is not b["extra"], "a factory default, per row"
+
+
+def test_events_recorded_on_the_unit_of_work_reach_history_once():
+    from ecrm_core.kernel.events import FieldChange, ObjectCreated
+    from tests.fakes import FakeClock, FakeStorage, FakeUnitOfWork
+
+    storage = FakeStorage()
+    event = ObjectCreated(subject=ObjectRef("counterparty", 3),
+                          changes=(FieldChange("name", None, "x"),))
+    with FakeUnitOfWork(storage, FakeClock()) as uow:
+        uow.acting_as(9)
+        uow.record(event)
+        uow.commit()
+        assert uow.published == [event]
+        uow.commit()  # nothing again
+        assert uow.published == [event]
+    rows = list(storage.stores["history"].values())
+    assert [(r.subject_id, r.action, r.actor_id) for r in rows] == [(3, "ObjectCreated", 9)]
+    with FakeUnitOfWork(storage, FakeClock()) as uow:
+        uow.record(event)
+        uow.rollback()
+        uow.commit()
+    assert len(storage.stores["history"]) == 1, "a rolled-back record is dropped"

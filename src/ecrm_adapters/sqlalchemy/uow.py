@@ -135,6 +135,29 @@ class SqlRepository:
         self.seen.extend(objs)
         return objs
 
+    def add_values(self, rows):
+        """New aggregates given as rows of their values, written by one Core ``insert``
+        (executemany; multi-row VALUES on SQLite) under ids taken as ``add_all`` takes
+        them: no instrumented objects, no ORM flush (the import's new cards)."""
+        rows = list(rows)
+        if not rows:
+            return []
+        ids = self._next_ids(len(rows))
+        table = sa_inspect(self.cls).local_table
+        try:
+            if None in ids:  # a database without a sequence to take ids from
+                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                return list(self.session.scalars(stmt, rows))
+            self.session.execute(insert(table), [
+                {**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise clash(exc) from None
+        except DataError:
+            self.session.rollback()
+            raise Conflict("a value is out of the range the database keeps") from None
+        return ids
+
     def _next_ids(self, count: int) -> list[int]:
         self._flush()  # rows this unit of work has not sent yet take their ids first
         table = sa_inspect(self.cls).local_table
@@ -380,6 +403,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.commit()
 
     def rollback(self):
+        self._recorded.clear()
         self.session.rollback()
 
 

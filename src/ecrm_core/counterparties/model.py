@@ -54,6 +54,11 @@ class Catalog(Aggregate):
     EDITABLE: ClassVar[tuple[str, ...]] = ("name", "description", "parent_id", "curator_id")
 
 
+def derived_keys(name: str, full_name: str) -> tuple[str, str]:
+    """A card's ``search_text`` and ``name_key``, derived from its names."""
+    return fold(f"{name} {full_name}".strip()), name_key(name)
+
+
 @entity
 class Counterparty(Aggregate):
     """A client's card (CP-1). ``search_text`` and the ``*_key`` fields are derived
@@ -98,10 +103,12 @@ class Counterparty(Aggregate):
         "extra", "export_1c", "client_type_id",
     )
 
+    #: the fields a card's creation records in its history
+    CREATED: ClassVar[tuple[str, ...]] = ("catalog_id", *EDITABLE)
+
     def derive(self) -> None:
         """Refresh the derived search fields from the card."""
-        self.search_text = fold(f"{self.name} {self.full_name}".strip())
-        self.name_key = name_key(self.name)
+        self.search_text, self.name_key = derived_keys(self.name, self.full_name)
 
     def touched(self, by: int, at: datetime) -> None:
         self.updated_by = by

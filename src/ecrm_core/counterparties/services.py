@@ -24,6 +24,7 @@ from ecrm_core.counterparties.model import (
     CounterpartyType,
     CuratorAssignment,
     OrganisationStatus,
+    derived_keys,
 )
 from ecrm_core.counterparties.ports import (
     CounterpartySearch,
@@ -401,7 +402,7 @@ class CounterpartyService:
                 updated_by=actor_id, **values)
             card.derive()  # before the INSERT: no second write, no second re-index
             uow.counterparties.add(card)
-            card.record_created(("catalog_id", *Counterparty.EDITABLE))
+            card.record_created(Counterparty.CREATED)
             if blocking:
                 card.record(ObjectChanged(subject=card.ref, changes=(FieldChange(
                     "saved_despite_duplicates", None, [c.id for c in blocking]),)))
@@ -1036,21 +1037,27 @@ class CounterpartyService:
                 policy = policy_for(uow, actor_id)
                 now = self.clock.now()
                 inns = sorted({v["inn"] for _, v in pending if v.get("inn")})
-                by_key: dict[tuple[str, str], Counterparty] = {}
+                # (INN, KPP) -> the stored card, or the row of a new one of this batch
+                by_key: dict[tuple[str, str], Counterparty | Data] = {}
                 for c in uow.counterparties.list(inn__in=inns) if inns else ():
                     by_key.setdefault((c.inn, c.kpp or ""), c)
                 parent_ids = sorted({v["parent_id"] for _, v in pending if v.get("parent_id")})
                 parents = {c.id for c in uow.counterparties.list(id__in=parent_ids)
                            } if parent_ids else set()
-                # New cards wait here and are stored together (one flush) when the batch
-                # ends, or earlier when a later row of the batch may match one of them.
-                fresh: list[Counterparty] = []
+                # New cards wait here as rows of their values and are stored together
+                # when the batch ends, or earlier when a later row of the batch may match
+                # one of them — without building a card object each (add_values): the
+                # import's cost a row is what the database's is (performance.md).
+                fresh: list[Data] = []
+
                 def settle() -> None:
                     if not fresh:
                         return
-                    uow.counterparties.add_all(fresh)
-                    for card in fresh:
-                        card.record_created(("catalog_id", *Counterparty.EDITABLE))
+                    for ident, row in zip(uow.counterparties.add_values(fresh), fresh,
+                                          strict=True):
+                        row["id"] = ident
+                        uow.record(Counterparty.created_event(
+                            ident, {name: row[name] for name in Counterparty.CREATED}))
                     fresh.clear()
 
                 # Rights only add up along a card's chain: what its catalog's chain allows
@@ -1069,25 +1076,29 @@ class CounterpartyService:
                     if values.get("parent_id") and values["parent_id"] not in parents:
                         rejected.append((number, {"parent_id": "no such counterparty"}))
                         continue
+                    match: Counterparty | Data | None
                     if values.get("inn"):
                         match = by_key.get((values["inn"], values.get("kpp") or ""))
                     else:
                         key = name_key(values.get("name") or "")
-                        if any(not c.inn and c.name_key == key for c in fresh):
+                        if any(not row["inn"] and row["name_key"] == key for row in fresh):
                             settle()
                         match = _same_without_inn(uow, catalog_id, values)
                     if match is None:
-                        card = Counterparty(
-                            catalog_id=catalog_id, created_at=now, created_by=actor_id,
-                            updated_at=now, updated_by=actor_id, **values)
-                        card.derive()
-                        fresh.append(card)
-                        if card.inn:
-                            by_key[(card.inn, card.kpp or "")] = card
+                        row = Counterparty.new_values({
+                            "catalog_id": catalog_id, "created_at": now, "created_by": actor_id,
+                            "updated_at": now, "updated_by": actor_id, **values})
+                        row["search_text"], row["name_key"] = derived_keys(
+                            row["name"], row["full_name"])
+                        fresh.append(row)
+                        if row["inn"]:
+                            by_key[(row["inn"], row["kpp"] or "")] = row
                         created += 1
                         continue
-                    if match.id is None:  # created by an earlier row of this batch
-                        settle()
+                    if isinstance(match, dict):  # a new card of this batch: store it first
+                        if "id" not in match:
+                            settle()
+                        match = _card(uow, match["id"])
                     elif not may_edit(match):
                         rejected.append((number, {"inn": "a card with this INN exists where "
                                                          "you may not edit it"}))

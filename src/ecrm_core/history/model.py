@@ -12,9 +12,14 @@ import attrs
 from ecrm_core.kernel.events import DomainEvent
 from ecrm_core.kernel.refs import ObjectRef
 
+#: types kept as they are (the common case, asked first: the import writes ~15 a row)
+_PLAIN = frozenset({type(None), bool, int, float, str})
+
 
 def jsonable(value: Any) -> Any:
     """History stores plain JSON values: dates as ISO text, enums by value."""
+    if type(value) in _PLAIN:
+        return value
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):

@@ -26,6 +26,10 @@ def entity(cls):
     return attrs.define(slots=False, eq=False, kw_only=True)(cls)
 
 
+#: per aggregate type: (field, default) of the fields ``Aggregate.new_values`` fills
+_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
 @entity
 class Aggregate:
     kind: ClassVar[str] = "object"
@@ -58,11 +62,42 @@ class Aggregate:
         return {f: getattr(self, f) for f in fields}
 
     def record_created(self, fields) -> None:
-        self.record(
-            ObjectCreated(
-                subject=self.ref, changes=creation(self.snapshot(fields), self.secret_fields)
-            )
-        )
+        self.record(self.created_event(self.id, self.snapshot(fields)))
+
+    @classmethod
+    def created_event(cls, ident: int, values: dict[str, Any]) -> ObjectCreated:
+        """The creation event of the aggregate ``ident`` whose recorded fields are
+        ``values`` (``record_created``, and bulk paths that store rows without building
+        the aggregate: ``Repository.add_values``)."""
+        return ObjectCreated(subject=ObjectRef(cls.kind, ident),
+                             changes=creation(values, cls.secret_fields))
+
+    @classmethod
+    def new_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Every stored field of a new aggregate of this type: ``values`` over the
+        fields' defaults, as its constructor would set them — the row a bulk path hands
+        to ``Repository.add_values`` instead of building the object (``id``, ``version``
+        and the events are the repository's). An unknown or missing field raises
+        ``TypeError``, as the constructor does."""
+        defaults = _DEFAULTS.get(cls)
+        if defaults is None:
+            defaults = _DEFAULTS[cls] = tuple(
+                (f.name, f.default) for f in attrs.fields(cls)
+                if f.name not in ("id", "version", "events"))
+        unknown = values.keys() - {name for name, _ in defaults}
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+        row: dict[str, Any] = {}
+        for name, default in defaults:
+            if name in values:
+                row[name] = values[name]
+            elif default is attrs.NOTHING:
+                raise TypeError(f"{cls.__name__} needs {name}")
+            elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                row[name] = default.factory()
+            else:
+                row[name] = default
+        return row
 
     def record_deleted(self, fields) -> None:
         self.record(

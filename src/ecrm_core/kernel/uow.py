@@ -40,6 +40,13 @@ class Repository(Protocol, Generic[T]):
     def add_all(self, objs: Iterable[T]) -> list[T]:
         """Store several new aggregates at once (bulk paths such as the import)."""
 
+    def add_values(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Store new aggregates given as rows of their fields' values
+        (``Aggregate.new_values``) without building them, and return their ids in
+        order: the import's path for new cards, which nothing in the unit of work reads
+        again — an object each would cost more than writing it. Nothing is recorded for
+        them: the caller records their creation (``UnitOfWork.record``)."""
+
     def first(self, **filters: Any) -> T | None: ...
 
     def count(self, *, limit: int | None = None, **filters: Any) -> int:
@@ -109,6 +116,7 @@ class UnitOfWork(abc.ABC):
         self.actor_id: int | None = None
         self.published: list[DomainEvent] = []
         self._after_commit = after_commit
+        self._recorded: list[DomainEvent] = []
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -120,6 +128,11 @@ class UnitOfWork(abc.ABC):
         """Who the history rows written by this unit of work name as the author."""
         self.actor_id = actor_id
         return self
+
+    def record(self, event: DomainEvent) -> None:
+        """An event of an object stored without being built (``Repository.add_values``):
+        on commit it goes to history and the outbox as an aggregate's events do."""
+        self._recorded.append(event)
 
     def commit(self) -> None:
         events = list(self._collect_events())
@@ -140,6 +153,8 @@ class UnitOfWork(abc.ABC):
         self.history.add(entry_for(event, actor_id=self.actor_id, at=at))
 
     def _collect_events(self) -> Iterator[DomainEvent]:
+        recorded, self._recorded = self._recorded, []
+        yield from recorded
         while True:
             produced = False
             for obj in self._seen():

@@ -246,13 +246,16 @@ counterparties = Table(
     Column("name_key", String(255), nullable=False, server_default=""),
     # the client's type, and through it the price type its invoices use (PRD-2)
     Column("client_type_id", Integer, ForeignKey("client_types.id")),
-    Index("ix_counterparties_catalog_name", "catalog_id", "name", "id"),
+    # Lists go by name_key (Counterparty.LIST_ORDER): a catalog's page reads
+    # ix_counterparties_catalog_key, a list across catalogs ix_counterparties_name_key
+    # (which the duplicate check needs anyway) — no index on the raw name, which cost a
+    # new card as much as all the others together (migration 0011).
+    Index("ix_counterparties_catalog_key", "catalog_id", "name_key", "id"),
     Index("ix_counterparties_inn", "inn"),
     Index("ix_counterparties_phone", "phone"),
     Index("ix_counterparties_sms_phone", "sms_phone"),
     Index("ix_counterparties_name_key", "name_key"),
     Index("ix_counterparties_parent_id", "parent_id"),
-    Index("ix_counterparties_name", "name", "id"),
     Index("ix_counterparties_client_type_id", "client_type_id"),
 )
 

@@ -105,6 +105,11 @@ class Counterparty(Aggregate):
 
     #: the fields a card's creation records in its history
     CREATED: ClassVar[tuple[str, ...]] = ("catalog_id", *EDITABLE)
+    #: How lists of cards are ordered (CAT-3, CP-10, CP-11): alphabetically by the name
+    #: without its legal form, quotes, case or ё — «АО "Ромашка"» beside «Ромашка ООО»
+    #: under Р, not every ООО under О (the key the duplicate check compares, CP-3).
+    #: One index serves it and the duplicate check (docs/performance.md).
+    LIST_ORDER: ClassVar[tuple[str, ...]] = ("name_key", "id")
 
     def derive(self) -> None:
         """Refresh the derived search fields from the card."""

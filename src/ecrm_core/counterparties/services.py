@@ -577,7 +577,7 @@ class CounterpartyService:
             # whole for each page view; beyond the count the list reads "more than".
             reach = max(SEARCH_CAP, (page + 10) * PAGE)
             total = uow.counterparties.count(limit=reach + 1, **filters)
-            cards = uow.counterparties.list(order_by=("name", "id"), limit=PAGE,
+            cards = uow.counterparties.list(order_by=Counterparty.LIST_ORDER, limit=PAGE,
                                             offset=(page - 1) * PAGE, **filters)
             return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE,
                         total=min(total, reach), capped=total > reach)
@@ -642,7 +642,8 @@ class CounterpartyService:
                 parents = [p.id for p in uow.counterparties.list(inn=digits, limit=50)]
                 if parents:
                     seen = {c.id for c in head}
-                    for c in uow.counterparties.list(parent_id__in=parents, order_by=("name", "id"),
+                    for c in uow.counterparties.list(parent_id__in=parents,
+                                                     order_by=Counterparty.LIST_ORDER,
                                                      limit=SEARCH_CAP + 1, **deleted):
                         if c.id not in seen and not (c.inn or "").startswith(digits):
                             seen.add(c.id)
@@ -713,7 +714,7 @@ class CounterpartyService:
                 filters["id__in"] = [a.scope_id for a in uow.roles.list(
                     role=Role.CLIENT_MANAGER, scope_kind=COUNTERPARTY, employee_id=manager_id)]
             total = min(uow.counterparties.count(**filters), SEARCH_CAP + 1)
-            cards = uow.counterparties.list(order_by=("name", "id"), limit=PAGE,
+            cards = uow.counterparties.list(order_by=Counterparty.LIST_ORDER, limit=PAGE,
                                             offset=(page - 1) * PAGE, **filters)
             return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE,
                         total=min(total, SEARCH_CAP), capped=total > SEARCH_CAP)
@@ -1004,7 +1005,7 @@ class CounterpartyService:
             policy_for(uow, actor_id)
             card = _card(uow, counterparty_id)
             total = uow.counterparties.count(parent_id=card.id)
-            cards = uow.counterparties.list(parent_id=card.id, order_by=("name", "id"),
+            cards = uow.counterparties.list(parent_id=card.id, order_by=Counterparty.LIST_ORDER,
                                             limit=PAGE, offset=(page - 1) * PAGE)
             return Page(rows=self._rows(uow, cards), page=page, per_page=PAGE, total=total)
 

@@ -73,6 +73,7 @@ from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_adapters.sqlalchemy.engine import normalise_url
 from ecrm_adapters.sqlalchemy.migrate import upgrade
 from ecrm_core.counterparties.requisites import fold, name_key
+from ecrm_core.counterparties.services import IMPORT_BATCH
 
 TARGETS = {"search": 30.0, "duplicates": 20.0, "page": 50.0, "import": 5000.0}
 
@@ -602,7 +603,7 @@ def run(target: Target, args: argparse.Namespace, folder: Path, say) -> list[tup
         raw_catalog = app.catalogs.create(actor, {"name": "Импорт (Core)", "parent_id": top.id})
         prepared = [core_rows(i, raw_catalog.id, actor) for i in range(start, start + m)]
         started, cpu = time.perf_counter(), time.process_time()
-        for chunk in _chunks(m, 500):
+        for chunk in _chunks(m, IMPORT_BATCH):  # as many a transaction as the import
             with engine.begin() as conn:
                 conn.execute(insert(t.counterparties), prepared[chunk.start:chunk.stop])
         core_rate = m / (time.perf_counter() - started)
@@ -628,7 +629,7 @@ def run(target: Target, args: argparse.Namespace, folder: Path, say) -> list[tup
             history_rows = conn.execute(text(
                 "SELECT count(*) FROM history WHERE subject_kind = 'counterparty'")).scalar()
         assert history_rows == m, history_rows
-        few = min(m, max(m // 10, 1000))  # at least two batches of 500
+        few = min(m, max(m // 10, 2 * IMPORT_BATCH))  # at least two batches
         small, _ = peak_import(system, actor, into.id, start + m, few)
         large, _ = peak_import(system, actor, into.id, start + m + few, m)
         results.append(("import rows/s (created)", import_rate, core_rate, TARGETS["import"]))

@@ -43,6 +43,7 @@ from typing import IO, Any
 import attrs
 
 from ecrm_core.counterparties.requisites import fold
+from ecrm_core.counterparties.services import IMPORT_BATCH
 from ecrm_core.kernel.errors import ValidationFailed
 
 Source = str | os.PathLike | IO[bytes]
@@ -525,7 +526,7 @@ def import_file(
     mapping: Mapping[str, str] | None = None,
     rejected_to: str | os.PathLike | IO[str] | None = None,
     progress: Callable[[int], None] | None = None, encoding: str | None = None,
-    batch: int = 500,
+    batch: int = IMPORT_BATCH,
 ) -> ImportResult:
     """Import the counterparties of a CSV or XLSX file into a catalog, as ``actor_id``
     (who needs the right to register cards there). ``app`` is the core's Application.

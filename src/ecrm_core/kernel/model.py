@@ -27,7 +27,7 @@ def entity(cls):
 
 
 #: per aggregate type: (field, default) of the fields ``Aggregate.new_values`` fills
-_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_DEFAULTS: dict[type, tuple[tuple[tuple[str, Any], ...], frozenset[str]]] = {}
 
 
 @entity
@@ -79,12 +79,13 @@ class Aggregate:
         to ``Repository.add_values`` instead of building the object (``id``, ``version``
         and the events are the repository's). An unknown or missing field raises
         ``TypeError``, as the constructor does."""
-        defaults = _DEFAULTS.get(cls)
-        if defaults is None:
-            defaults = _DEFAULTS[cls] = tuple(
-                (f.name, f.default) for f in attrs.fields(cls)
-                if f.name not in ("id", "version", "events"))
-        unknown = values.keys() - {name for name, _ in defaults}
+        known = _DEFAULTS.get(cls)
+        if known is None:
+            defaults = tuple((f.name, f.default) for f in attrs.fields(cls)
+                             if f.name not in ("id", "version", "events"))
+            known = _DEFAULTS[cls] = (defaults, frozenset(name for name, _ in defaults))
+        defaults, names = known
+        unknown = values.keys() - names
         if unknown:
             raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
         row: dict[str, Any] = {}

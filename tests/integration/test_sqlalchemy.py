@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_adapters.sqlalchemy.migrate import current_revision, head_revision, include_name
@@ -78,13 +78,17 @@ def test_concurrent_edits_of_one_employee_never_overwrite(system_on):
     PostgreSQL: the version column makes the second UPDATE match no row. SQLite: writers
     are serialised, so the second one's snapshot is stale and its write is refused —
     both surface as Conflict. (Units of work that write begin IMMEDIATE on SQLite, so
-    two of them cannot even interleave in one thread; these two begin as readers.)"""
+    two of them cannot even interleave in one thread; these two begin as readers, whose
+    refusal to write the test lifts.)"""
     app = system_on.app
     director = found(system_on)
     readers = system_on.settings.is_sqlite
     first = app.uow_factory(readonly=readers)
     second = app.uow_factory(readonly=readers)
     with first, second:
+        for uow in (first, second):  # begun deferred as readers, then let to write
+            uow.readonly = False
+            uow.session.info["ecrm_readonly"] = False
         a = first.employees.get(director.id)
         b = second.employees.get(director.id)
         a.apply_changes({"position": "Генеральный директор"})
@@ -187,3 +191,24 @@ def test_a_busy_database_gives_a_conflict_not_a_crash(sqlite_url, tmp_path, monk
         blocker.close()
         impatient.close()
         system.close()
+
+
+def test_a_read_only_unit_of_work_refuses_to_write(system_on):
+    """Read-only units of work (on PostgreSQL in autocommit, without BEGIN and ROLLBACK
+    round trips) refuse a flush of changed objects, a write statement and a commit, and
+    nothing reaches the database."""
+    app = system_on.app
+    director = found(system_on)
+    with app.uow_factory(readonly=True) as uow:
+        employee = uow.employees.get(director.id)
+        employee.apply_changes({"position": "Никто"})
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.session.flush()
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.session.execute(insert(t.history), [{
+                "at": employee.created_at or datetime.now(UTC), "actor_id": director.id,
+                "subject_kind": "employee", "subject_id": director.id, "action": "x",
+                "changes": []}])
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.commit()
+    assert app.org.employee(director.id, director.id).position == ""

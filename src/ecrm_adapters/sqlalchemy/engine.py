@@ -46,6 +46,17 @@ def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -
     return create_engine(url, **kwargs)
 
 
+def read_only(dialect_name: str) -> dict:
+    """Execution options of a connection that only reads (``ecrm_readonly``): on SQLite it
+    begins deferred, without the write lock; on PostgreSQL it runs in autocommit — each
+    SELECT its own snapshot, and no BEGIN and ROLLBACK round trips around a use case's
+    few reads (two of the six a simple call made; docs/performance.md). The unit of work
+    refuses writes on such a connection (uow.py)."""
+    if dialect_name == "postgresql":
+        return {"ecrm_readonly": True, "isolation_level": "AUTOCOMMIT"}
+    return {"ecrm_readonly": True}
+
+
 def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from ecrm_adapters.sqlalchemy.engine import read_only
 from ecrm_core.counterparties.ports import SearchCandidate
 
 
@@ -30,7 +31,7 @@ class SqlCounterpartySearch:
 
     def _run(self, sql: str, params: dict) -> list[SearchCandidate]:
         with self.engine.connect() as conn:
-            conn.execution_options(ecrm_readonly=True)
+            conn.execution_options(**read_only(self.engine.dialect.name))
             rows = conn.execute(text(sql), params).all()
         return [SearchCandidate(int(r[0]), r[1]) for r in rows]
 
@@ -101,5 +102,5 @@ class SqlDueTasks:
         if task_type_id is not None:
             stmt = stmt.where(k.c.task_type_id == task_type_id)
         with self.engine.connect() as conn:
-            conn.execution_options(ecrm_readonly=True)
+            conn.execution_options(**read_only(self.engine.dialect.name))
             return [DueTask(*row) for row in conn.execute(stmt)]

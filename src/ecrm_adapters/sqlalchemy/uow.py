@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import cattrs
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ecrm_adapters.sqlalchemy import tables as t
+from ecrm_adapters.sqlalchemy.engine import read_only
 from ecrm_adapters.sqlalchemy.mapping import MAPPED, ROWS, start_mappers
 from ecrm_core.history.model import history_row, jsonable
 from ecrm_core.kernel.errors import Conflict, ValidationFailed
@@ -329,7 +330,13 @@ class SqlUnitOfWork(UnitOfWork):
     def __enter__(self):
         self.session = self.session_factory()
         if self.readonly:
-            self.session.connection(execution_options={"ecrm_readonly": True})
+            # nothing it loads is written back: no autoflush, and a flush or a write
+            # statement is refused (_refuse_writes) — on PostgreSQL the connection is in
+            # autocommit, where a write would not wait for a commit that never comes
+            self.session.autoflush = False
+            self.session.info["ecrm_readonly"] = True
+            self.session.connection(
+                execution_options=read_only(self.session.get_bind().dialect.name))
         self._strong: list = []
         for name, (cls, _table) in MAPPED.items():
             if name == "history":
@@ -364,6 +371,8 @@ class SqlUnitOfWork(UnitOfWork):
         )
 
     def commit(self):
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work does not commit")
         try:
             super().commit()
         except StaleDataError:
@@ -407,9 +416,27 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.rollback()
 
 
+def _refuse_writes(session: Session) -> None:
+    """A read-only unit of work's session refuses to write: a flush of changed objects,
+    an INSERT, UPDATE or DELETE statement."""
+
+    @event.listens_for(session, "before_flush")
+    def _flush(session_, _context, _instances):
+        if session_.info.get("ecrm_readonly") and (
+                session_.new or session_.dirty or session_.deleted):
+            raise RuntimeError("a read-only unit of work does not write")
+
+    @event.listens_for(session, "do_orm_execute")
+    def _execute(state):
+        if state.session.info.get("ecrm_readonly") and (
+                state.is_insert or state.is_update or state.is_delete):
+            raise RuntimeError("a read-only unit of work does not write")
+
+
 def uow_factory(engine, clock, after_commit=None) -> Callable[..., SqlUnitOfWork]:
     start_mappers()
     session_factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    _refuse_writes(session_factory)
 
     def make(readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory, clock, after_commit, readonly=readonly)

@@ -116,6 +116,14 @@ class FakeRepository:
     def add_all(self, objs):
         return [self.add(o) for o in objs]
 
+    def first_per(self, key, values, *, order_by, **filters):
+        found = {}
+        for value in set(values):
+            first = self.list(order_by=order_by, limit=1, **{key: value}, **filters)
+            if first:
+                found[value] = first[0]
+        return found
+
     def add_values(self, rows):
         cls = TYPES[next(n for n, store in self._uow.storage.stores.items()
                          if store is self._store)]

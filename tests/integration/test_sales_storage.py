@@ -383,3 +383,69 @@ def test_the_price_on_a_day_is_one_index_range_read(world):
             assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
             assert "Sort" not in plan, plan
         cursor.close()
+
+
+def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
+    """``prices_for`` (an invoice's lines) takes, in one statement, each item's latest
+    range starting on or before the day (``first_per``): a probe of
+    ``uq_prices_item_type_from`` an item, no sort — not every range of every item.
+    Items whose price ended before the day, or starts after it, have none."""
+    from sqlalchemy import event
+
+    from ecrm_core.products.services import prices_for
+
+    system, director, _card = world
+    app = system.app
+    retail = next(p.id for p in app.products.price_types(director.id) if p.code == "retail")
+    items = [app.products.save_item(director.id, {"name": f"Товар {k}"}).id for k in range(5)]
+    for k, item in enumerate(items[:3]):
+        for month in range(1, 7):
+            # item 2's June price is a promotion: May's price resumes from July
+            app.products.set_price(director.id, {
+                "item_id": item, "price_type_id": retail, "valid_from": f"2026-{month:02d}-01",
+                "valid_to": "2026-07-01" if (k == 2 and month == 6) else "",
+                "amount": str(100 * k + month)})
+    app.products.set_price(director.id, {"item_id": items[3], "price_type_id": retail,
+                                         "valid_from": "2026-09-01", "amount": "9"})
+    app.products.set_price(director.id, {"item_id": items[4], "price_type_id": retail,
+                                         "valid_from": "2026-01-01", "valid_to": "2026-02-01",
+                                         "amount": "1"})
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM prices" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(system.engine, "before_cursor_execute", capture)
+    try:
+        with app.uow_factory(readonly=True) as uow:
+            found_ = prices_for(uow, items, retail, date(2026, 8, 15))
+            earlier = prices_for(uow, items, retail, date(2026, 3, 31))
+    finally:
+        event.remove(system.engine, "before_cursor_execute", capture)
+    assert {i: p.amount for i, p in found_.items()} == {
+        items[0]: Money(Decimal(6)), items[1]: Money(Decimal(106)),
+        items[2]: Money(Decimal(205))}
+    assert {i: p.amount for i, p in earlier.items()} == {
+        items[0]: Money(Decimal(3)), items[1]: Money(Decimal(103)),
+        items[2]: Money(Decimal(203))}
+    with app.uow_factory(readonly=True) as uow:
+        assert prices_for(uow, items[4:], retail, date(2026, 1, 31))[items[4]].amount == \
+            Money(Decimal(1))
+    assert len(seen) == 2, "one statement a call"
+    statement, parameters = seen[0]
+    with system.engine.connect() as conn:
+        cursor = conn.connection.cursor()
+        if system.settings.is_sqlite:
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+            # the index alone (the row id is in it), then each price by its id
+            assert "COVERING INDEX uq_prices_item_type_from" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {statement}", parameters)
+            plan = " / ".join(row[0] for row in cursor.fetchall())
+            assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
+            assert " Sort " not in f" {plan} ", plan
+        cursor.close()

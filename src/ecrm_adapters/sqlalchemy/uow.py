@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import cattrs
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import column, event, func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import values as sa_values
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -192,10 +193,7 @@ class SqlRepository:
         return obj
 
     def list(self, *, order_by: Iterable[str] = ("id",), limit=None, offset=0, **filters):
-        stmt = self._where(select(self.cls), filters)
-        for key in order_by:
-            column = getattr(self.cls, key.lstrip("-"))
-            stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc())
+        stmt = self._ordered(self._where(select(self.cls), filters), order_by)
         if offset:
             stmt = stmt.offset(offset)
         if limit is not None:
@@ -207,6 +205,29 @@ class SqlRepository:
     def first(self, **filters):
         found = self.list(limit=1, **filters)
         return found[0] if found else None
+
+    def first_per(self, key, values, *, order_by, **filters):
+        """One statement: the values as a VALUES list, each with a correlated scalar
+        subquery taking the first id by ``order_by`` (an index probe each on both
+        databases — SQLite has no LATERAL), then those objects by id."""
+        values = sorted(set(values))
+        if not values:
+            return {}
+        wanted = sa_values(column("k", self._column(key).type), name="wanted").data(
+            [(v,) for v in values]).cte()
+        first = self._where(select(self._column("id")), filters).where(
+            self._column(key) == wanted.c.k)
+        first = self._ordered(first, order_by).limit(1).scalar_subquery()
+        stmt = select(self.cls).where(self._column("id").in_(select(first).select_from(wanted)))
+        found = list(self.session.scalars(stmt))
+        self.seen.extend(found)
+        return {getattr(o, key): o for o in found}
+
+    def _ordered(self, stmt, order_by):
+        for key in order_by:
+            column = self._column(key.lstrip("-"))
+            stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc())
+        return stmt
 
     def count(self, *, limit=None, **filters):
         if limit is None:
@@ -291,10 +312,7 @@ class SqlRowsRepository(SqlRepository):
         return self._build(row) if row is not None else None
 
     def list(self, *, order_by: Iterable[str] = ("id",), limit=None, offset=0, **filters):
-        stmt = self._where(select(self.table), filters)
-        for key in order_by:
-            column = self.table.c[key.lstrip("-")]
-            stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc())
+        stmt = self._ordered(self._where(select(self.table), filters), order_by)
         if offset:
             stmt = stmt.offset(offset)
         if limit is not None:

@@ -49,6 +49,13 @@ class Repository(Protocol, Generic[T]):
 
     def first(self, **filters: Any) -> T | None: ...
 
+    def first_per(self, key: str, values: Iterable[Any], *, order_by: Iterable[str],
+                  **filters: Any) -> dict[Any, T]:
+        """For each of ``values`` of the field ``key``, the first object by ``order_by``
+        among those matching ``filters`` (values with none are left out): one probe of
+        an index per value — an invoice's 50 items' prices on a day read 50 rows, not
+        every range of every item."""
+
     def count(self, *, limit: int | None = None, **filters: Any) -> int:
         """How many match; with ``limit``, counting stops there (``min(count, limit)``),
         so a "more than N" answer costs N rows, not the whole table."""

@@ -68,18 +68,12 @@ def price_for(uow: UnitOfWork, item_id: int, price_type_id: int, day: date) -> P
 
 def prices_for(uow: UnitOfWork, item_ids: Iterable[int], price_type_id: int, day: date
                ) -> dict[int, Price]:
-    """The prices of several items in force on ``day`` (an invoice's lines): two queries
-    whatever the number of items — the ranges closed after the day and the open-ended
-    ones, both read by the (item, price type, first day) index."""
-    ids = sorted(set(item_ids))
-    if not ids:
-        return {}
-    found: dict[int, Price] = {}
-    for ending in ({"valid_to__gt": day}, {"valid_to": None}):
-        for price in uow.prices.list(item_id__in=ids, price_type_id=price_type_id,
-                                     valid_from__lte=day, **ending):
-            found[price.item_id] = price
-    return found
+    """The prices of several items in force on ``day`` (an invoice's lines): for each
+    item the latest range starting on or before the day, if it still runs then — one
+    statement, an index probe an item (``first_per``), as ``price_for`` does for one."""
+    latest = uow.prices.first_per("item_id", item_ids, order_by=("-valid_from",),
+                                  price_type_id=price_type_id, valid_from__lte=day)
+    return {item: price for item, price in latest.items() if price.covers(day)}
 
 
 class ProductService:

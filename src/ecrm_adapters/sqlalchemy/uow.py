@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from typing import Any
 
 import cattrs
@@ -146,18 +147,12 @@ class SqlRepository:
             return []
         ids = self._next_ids(len(rows))
         table = sa_inspect(self.cls).local_table
-        try:
+        with self._writing():
             if None in ids:  # a database without a sequence to take ids from
                 stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
                 return list(self.session.scalars(stmt, rows))
             self.session.execute(insert(table), [
                 {**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
-        except IntegrityError as exc:
-            self.session.rollback()
-            raise clash(exc) from None
-        except DataError:
-            self.session.rollback()
-            raise Conflict("a value is out of the range the database keeps") from None
         return ids
 
     def _next_ids(self, count: int) -> list[int]:
@@ -174,15 +169,22 @@ class SqlRepository:
             return list(range(last + 1, last + 1 + count))
         return [None] * count
 
-    def _flush(self):
+    @contextmanager
+    def _writing(self):
+        """A write's database errors as the core's: a clash with stored data (Conflict,
+        or ValidationFailed naming the field), a value out of a column's range."""
         try:
-            self.session.flush()
+            yield
         except IntegrityError as exc:
             self.session.rollback()
             raise clash(exc) from None
         except DataError:
             self.session.rollback()
             raise Conflict("a value is out of the range the database keeps") from None
+
+    def _flush(self):
+        with self._writing():
+            self.session.flush()
 
     def get(self, ident):
         if not isinstance(ident, int) or isinstance(ident, bool) or not 0 < ident <= MAX_ID:
@@ -293,12 +295,9 @@ class SqlRowsRepository(SqlRepository):
         if not objs:
             return objs
         self._flush()
-        try:
+        with self._writing():
             self.session.execute(insert(self.table), [
                 {name: getattr(o, name) for name in self.columns} for o in objs])
-        except IntegrityError as exc:
-            self.session.rollback()
-            raise clash(exc) from None
         self.seen.extend(objs)  # their events still reach history
         return objs
 

@@ -87,6 +87,7 @@ class FakeRepository:
         return [o for i, o in seen.items() if (id(self._store), i) not in self._uow.deleted]
 
     def add(self, obj):
+        self._uow.refuse_if_reading()
         obj.id = next(self._ids)
         self._uow.working[(id(self._store), obj.id)] = obj
         self._uow.new.add((id(self._store), obj.id))
@@ -134,6 +135,7 @@ class FakeRepository:
         return found if limit is None else min(found, limit)
 
     def delete(self, obj):
+        self._uow.refuse_if_reading()
         self._uow.deleted.add((id(self._store), obj.id))
 
 
@@ -159,6 +161,15 @@ class FakeUnitOfWork(UnitOfWork):
 
     def _seen(self):
         return list(self.working.values())
+
+    def refuse_if_reading(self):
+        """As the SQL unit of work: a read-only one does not write."""
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work does not write")
+
+    def commit(self):
+        self.refuse_if_reading()
+        super().commit()
 
     def next_number(self, key):
         # Like a database sequence: a value taken is not given back on rollback.

@@ -401,3 +401,25 @@ def test_an_imported_card_and_its_history_are_those_of_a_registered_card(world):
     assert [e.action for e in by_subject[theirs["id"]]] == ["ObjectCreated", "ObjectChanged"]
     assert by_subject[theirs["id"]][1].changes == [
         {"field": "phone", "old": "+73832001101", "new": "+73832001102"}]
+
+
+def test_rows_without_an_inn_naming_a_new_card_of_the_same_batch_update_it(world):
+    """Two rows without an INN with the same name and phone in one batch: the second
+    finds the card the first made (stored mid-batch, then found by the query), and a
+    third new card after it takes the next id — on both databases."""
+    system, director, catalog = world
+    rows = [{"type": "individual", "name": "Сидоров Семён", "phone": "+7 913 100-00-05"},
+            {"type": "individual", "name": "Сидоров Семён", "phone": "+7 913 100-00-05",
+             "legal_address": "г. Омск"},
+            {"type": "individual", "name": "Петров Пётр", "phone": "+7 913 100-00-06"}]
+    report = system.app.counterparties.import_rows(director.id, catalog.id, rows)
+    assert (report.created, report.updated, report.unchanged) == (2, 1, 0), report
+    with system.engine.connect() as conn:
+        saved = conn.execute(select(t.counterparties.c.id, t.counterparties.c.name,
+                                    t.counterparties.c.legal_address)
+                             .order_by(t.counterparties.c.id)).all()
+    assert [(r.name, r.legal_address) for r in saved] == [
+        ("Сидоров Семён", "г. Омск"), ("Петров Пётр", "")]
+    assert saved[1].id == saved[0].id + 1
+    again = system.app.counterparties.import_rows(director.id, catalog.id, rows[1:])
+    assert (again.created, again.unchanged) == (0, 2), again

@@ -449,3 +449,19 @@ def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
             assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
             assert " Sort " not in f" {plan} ", plan
         cursor.close()
+
+
+def test_first_per_with_no_values_repeated_values_and_no_match(world):
+    system, director, _card = world
+    app = system.app
+    retail = next(p.id for p in app.products.price_types(director.id) if p.code == "retail")
+    item = app.products.save_item(director.id, {"name": "Товар"}).id
+    app.products.set_price(director.id, {"item_id": item, "price_type_id": retail,
+                                         "valid_from": "2026-01-01", "amount": "5"})
+    with app.uow_factory(readonly=True) as uow:
+        assert uow.prices.first_per("item_id", [], order_by=("-valid_from",)) == {}
+        found = uow.prices.first_per("item_id", [item, item, item + 1000],
+                                     order_by=("-valid_from",), price_type_id=retail)
+        assert list(found) == [item] and found[item].amount == Money(Decimal(5))
+        assert uow.prices.first_per("item_id", [item], order_by=("-valid_from",),
+                                    price_type_id=retail + 1000) == {}

@@ -89,6 +89,7 @@ def test_concurrent_edits_of_one_employee_never_overwrite(system_on):
         for uow in (first, second):  # begun deferred as readers, then let to write
             uow.readonly = False
             uow.session.info["ecrm_readonly"] = False
+            uow.session.connection().execution_options(ecrm_readonly=False)
         a = first.employees.get(director.id)
         b = second.employees.get(director.id)
         a.apply_changes({"position": "Генеральный директор"})
@@ -211,4 +212,35 @@ def test_a_read_only_unit_of_work_refuses_to_write(system_on):
                 "changes": []}])
         with pytest.raises(RuntimeError, match="read-only"):
             uow.commit()
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.next_number("invoice:2026")  # an upsert written as text
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.session.execute(text(
+                "WITH x AS (SELECT 1) UPDATE employees SET position = 'Никто'"))
+        assert uow.employees.first(id=director.id) is not None, "reads still work"
     assert app.org.employee(director.id, director.id).position == ""
+    with system_on.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.number_sequences)
+                            ).scalar_one() == 0
+
+
+def test_json_is_written_with_cyrillic_as_it_is_and_a_lone_surrogate_escaped(system_on):
+    """JSON columns keep Russian text as it is; a lone surrogate (valid in JSON input,
+    not storable as UTF-8) keeps its escape instead of failing the write."""
+    app = system_on.app
+    director = found(system_on)
+    catalog = app.catalogs.create(director.id, {"name": "Клиенты"})
+    card = app.counterparties.register(director.id, {
+        "catalog_id": catalog.id, "type": "individual", "name": "Иванов",
+        "extra": {"заметка": "ёж", "odd": "\ud800"}})
+    with system_on.engine.connect() as conn:
+        raw = conn.execute(text("SELECT CAST(extra AS TEXT) FROM counterparties WHERE id = :i"),
+                           {"i": card.id}).scalar_one()
+    assert "\\ud800" in raw
+    assert app.counterparties.get(director.id, card.id).extra == {
+        "заметка": "ёж", "odd": "\ud800"}
+    with system_on.engine.connect() as conn:
+        changes = conn.execute(text(
+            "SELECT CAST(changes AS TEXT) FROM history WHERE subject_kind = 'employee' "
+            "ORDER BY id LIMIT 1")).scalar_one()
+    assert "\\u04" not in changes, "Cyrillic is not escaped"

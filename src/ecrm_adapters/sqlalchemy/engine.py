@@ -28,8 +28,14 @@ def normalise_url(url: str) -> str:
 def _json(value) -> str:
     # Cyrillic as it is, not \uXXXX: history rows and extra attributes are mostly
     # Russian text — a third of the bytes, and faster to write (the import writes a
-    # history row a card)
-    return json.dumps(value, ensure_ascii=False)
+    # history row a card). A lone surrogate cannot be stored as UTF-8: such a value
+    # keeps the escapes, as every value did before.
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
 
 
 def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
@@ -41,9 +47,11 @@ def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -
             **kwargs,
         )
         _tune_sqlite(engine, sqlite_cache_mb)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    guard_reads(engine)
+    return engine
 
 
 def read_only(dialect_name: str) -> dict:
@@ -55,6 +63,30 @@ def read_only(dialect_name: str) -> dict:
     if dialect_name == "postgresql":
         return {"ecrm_readonly": True, "isolation_level": "AUTOCOMMIT"}
     return {"ecrm_readonly": True}
+
+
+#: what a read-only connection may send: reads, and SQLite's BEGIN and pragmas
+_READING = ("SELECT", "WITH", "VALUES", "EXPLAIN", "SHOW", "BEGIN", "PRAGMA")
+
+
+def guard_reads(engine: Engine) -> None:
+    """A connection opened with ``read_only``'s options refuses any other statement —
+    an INSERT, UPDATE, DELETE or upsert, however it was written (ORM, Core, text) —
+    before it reaches the database: on PostgreSQL such a connection is in autocommit,
+    where a write would be kept at once."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(connection, _cursor, statement, _parameters, _context, _many):
+        if connection.get_execution_options().get("ecrm_readonly"):
+            word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+            if word not in _READING or (word == "WITH" and _writes(statement)):
+                raise RuntimeError("a read-only unit of work does not write")
+
+
+def _writes(statement: str) -> bool:
+    upper = statement.upper()
+    return any(f"{verb} " in upper for verb in ("INSERT", "UPDATE", "DELETE"))
+
 
 
 def _unicode_lower(value):

@@ -147,10 +147,9 @@ class SqlRepository:
             return []
         ids = self._next_ids(len(rows))
         table = sa_inspect(self.cls).local_table
+        if None in ids:
+            raise NotImplementedError("add_values takes ids from SQLite or PostgreSQL")
         with self._writing():
-            if None in ids:  # a database without a sequence to take ids from
-                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-                return list(self.session.scalars(stmt, rows))
             self.session.execute(insert(table), [
                 {**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
         return ids
@@ -328,6 +327,12 @@ class SqlRowsRepository(SqlRepository):
         self._flush()
         self.session.execute(self.table.delete().where(self.table.c.id == obj.id))
 
+    def first_per(self, key, values, *, order_by, **filters):
+        raise NotImplementedError("first_per reads mapped aggregates")
+
+    def add_values(self, rows):
+        raise NotImplementedError("add_values writes mapped aggregates")
+
 
 
 
@@ -434,19 +439,13 @@ class SqlUnitOfWork(UnitOfWork):
 
 
 def _refuse_writes(session: Session) -> None:
-    """A read-only unit of work's session refuses to write: a flush of changed objects,
-    an INSERT, UPDATE or DELETE statement."""
+    """A read-only unit of work's session refuses a flush of changed objects (its
+    statements are refused by the engine's guard, engine.read_only)."""
 
     @event.listens_for(session, "before_flush")
     def _flush(session_, _context, _instances):
         if session_.info.get("ecrm_readonly") and (
                 session_.new or session_.dirty or session_.deleted):
-            raise RuntimeError("a read-only unit of work does not write")
-
-    @event.listens_for(session, "do_orm_execute")
-    def _execute(state):
-        if state.session.info.get("ecrm_readonly") and (
-                state.is_insert or state.is_update or state.is_delete):
             raise RuntimeError("a read-only unit of work does not write")
 
 

@@ -1056,8 +1056,10 @@ class CounterpartyService:
                 # one of them — without building a card object each (add_values): the
                 # import's cost a row is what the database's is (performance.md).
                 fresh: list[Data] = []
+                fresh_keys: set[str] = set()  # name keys of the new cards without an INN
 
                 def settle() -> None:
+                    fresh_keys.clear()
                     if not fresh:
                         return
                     for ident, row in zip(uow.counterparties.add_values(fresh), fresh,
@@ -1088,7 +1090,7 @@ class CounterpartyService:
                         match = by_key.get((values["inn"], values.get("kpp") or ""))
                     else:
                         key = name_key(values.get("name") or "")
-                        if any(not row["inn"] and row["name_key"] == key for row in fresh):
+                        if key in fresh_keys:
                             settle()
                         match = _same_without_inn(uow, catalog_id, values)
                     if match is None:
@@ -1100,6 +1102,8 @@ class CounterpartyService:
                         fresh.append(row)
                         if row["inn"]:
                             by_key[(row["inn"], row["kpp"] or "")] = row
+                        else:
+                            fresh_keys.add(row["name_key"])
                         created += 1
                         continue
                     if isinstance(match, dict):  # a new card of this batch: store it first

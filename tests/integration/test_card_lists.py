@@ -3,8 +3,9 @@ CP-10, CP-11; migration 0011), on SQLite and PostgreSQL:
 
 - a catalog's page, the advanced search across catalogs and a parent's related clients
   list «АО "Яблоко"», «ООО "Альфа"», «Бета ИП», «ООО «Ёжик»» as Альфа, Бета, Ёжик, Яблоко;
-- the catalog page reads ``ix_counterparties_catalog_key`` and the list across catalogs
-  ``ix_counterparties_name_key`` in order, without sorting the matches;
+- the catalog page reads ``ix_counterparties_catalog_key`` in order, without sorting the
+  matches; the list across catalogs reads ``ix_counterparties_name_key`` (SQLite without a
+  sort — the row id ends the index; PostgreSQL may sort equal keys by id, incrementally);
 - migration 0011 goes down to the raw-name indexes and up again, the cards untouched."""
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import warnings
 
 import pytest
 from alembic import command
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_adapters.sqlalchemy.migrate import alembic_config, upgrade
 from tests.conftest import found, make_system
 from tests.e2e.clients_support import legal_inn
+from tests.integration.plans import captured, plan_of
 
 NAMES = ["АО \"Яблоко\"", "ООО \"Альфа\"", "Бета ИП", "ООО «Ёжик»"]
 ORDERED = ["ООО \"Альфа\"", "Бета ИП", "ООО «Ёжик»", "АО \"Яблоко\""]
@@ -60,34 +62,12 @@ def test_lists_go_by_the_name_without_its_legal_form(world):
 
 
 def plans(system, call) -> list[str]:
-    """The query plans of the SELECTs of counterparties ``call`` runs."""
-    seen: list[tuple[str, object]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().startswith("SELECT") and "FROM counterparties" in statement \
-                and "ORDER BY" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(system.engine, "before_cursor_execute", capture)
-    try:
+    """The query plans of the ordered SELECTs of counterparties ``call`` runs."""
+    with captured(system.engine, lambda s: s.lstrip().startswith("SELECT")
+                  and "FROM counterparties" in s and "ORDER BY" in s) as seen:
         call()
-    finally:
-        event.remove(system.engine, "before_cursor_execute", capture)
     assert seen
-    out = []
-    with system.engine.connect() as conn:
-        cursor = conn.connection.cursor()
-        for statement, parameters in seen:
-            if system.settings.is_sqlite:
-                cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-                out.append(" / ".join(str(row[-1]) for row in cursor.fetchall()))
-            else:
-                cursor.execute("SET enable_seqscan = off")  # a handful of rows
-                cursor.execute("SET enable_bitmapscan = off")
-                cursor.execute(f"EXPLAIN {statement}", parameters)
-                out.append(" / ".join(row[0] for row in cursor.fetchall()))
-        cursor.close()
-    return out
+    return [plan_of(system, statement, parameters) for statement, parameters in seen]
 
 
 def test_the_lists_read_their_index_in_order(world):

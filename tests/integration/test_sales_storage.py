@@ -56,6 +56,7 @@ from ecrm_core.workflow.model import (
     TransitionDef,
 )
 from tests.conftest import found, make_system
+from tests.integration.plans import captured, plan_of
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 BIG = Money(Decimal("999999999999.99"))
@@ -343,8 +344,6 @@ def test_unique_numbers_and_one_settlement_a_client(world):
 def test_the_price_on_a_day_is_one_index_range_read(world):
     """PRD-3 at scale: ``price_for`` asks for the latest start on or before the day; the
     plan is a (backward) range of ``uq_prices_item_type_from``, with no sort."""
-    from sqlalchemy import event
-
     from ecrm_core.products.services import price_for
 
     system, director, _card = world
@@ -355,34 +354,18 @@ def test_the_price_on_a_day_is_one_index_range_read(world):
         app.products.set_price(director.id, {"item_id": item.id, "price_type_id": retail,
                                              "valid_from": f"2026-{month:02d}-01",
                                              "amount": str(month)})
-    seen: list[tuple[str, object]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM prices" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(system.engine, "before_cursor_execute", capture)
-    try:
-        with app.uow_factory(readonly=True) as uow:
-            found_ = price_for(uow, item.id, retail, date(2026, 6, 15))
-    finally:
-        event.remove(system.engine, "before_cursor_execute", capture)
+    with captured(system.engine, lambda s: "FROM prices" in s) as seen, \
+            app.uow_factory(readonly=True) as uow:
+        found_ = price_for(uow, item.id, retail, date(2026, 6, 15))
     assert found_.amount == Money(Decimal(6))
     [(statement, parameters)] = seen
-    with system.engine.connect() as conn:
-        cursor = conn.connection.cursor()
-        if system.settings.is_sqlite:
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
-            assert "USING INDEX uq_prices_item_type_from" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
-        else:
-            cursor.execute("SET enable_seqscan = off")  # a handful of rows: force the index
-            cursor.execute(f"EXPLAIN {statement}", parameters)
-            plan = " / ".join(row[0] for row in cursor.fetchall())
-            assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
-            assert "Sort" not in plan, plan
-        cursor.close()
+    plan = plan_of(system, statement, parameters)
+    if system.settings.is_sqlite:
+        assert "USING INDEX uq_prices_item_type_from" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
+        assert "Sort" not in plan, plan
 
 
 def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
@@ -390,8 +373,6 @@ def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
     range starting on or before the day (``first_per``): a probe of
     ``uq_prices_item_type_from`` an item, no sort — not every range of every item.
     Items whose price ended before the day, or starts after it, have none."""
-    from sqlalchemy import event
-
     from ecrm_core.products.services import prices_for
 
     system, director, _card = world
@@ -410,19 +391,10 @@ def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
     app.products.set_price(director.id, {"item_id": items[4], "price_type_id": retail,
                                          "valid_from": "2026-01-01", "valid_to": "2026-02-01",
                                          "amount": "1"})
-    seen: list[tuple[str, object]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM prices" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(system.engine, "before_cursor_execute", capture)
-    try:
-        with app.uow_factory(readonly=True) as uow:
-            found_ = prices_for(uow, items, retail, date(2026, 8, 15))
-            earlier = prices_for(uow, items, retail, date(2026, 3, 31))
-    finally:
-        event.remove(system.engine, "before_cursor_execute", capture)
+    with captured(system.engine, lambda s: "FROM prices" in s) as seen, \
+            app.uow_factory(readonly=True) as uow:
+        found_ = prices_for(uow, items, retail, date(2026, 8, 15))
+        earlier = prices_for(uow, items, retail, date(2026, 3, 31))
     assert {i: p.amount for i, p in found_.items()} == {
         items[0]: Money(Decimal(6)), items[1]: Money(Decimal(106)),
         items[2]: Money(Decimal(205))}
@@ -433,22 +405,14 @@ def test_the_prices_of_an_invoices_items_are_one_index_probe_an_item(world):
         assert prices_for(uow, items[4:], retail, date(2026, 1, 31))[items[4]].amount == \
             Money(Decimal(1))
     assert len(seen) == 2, "one statement a call"
-    statement, parameters = seen[0]
-    with system.engine.connect() as conn:
-        cursor = conn.connection.cursor()
-        if system.settings.is_sqlite:
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
-            # the index alone (the row id is in it), then each price by its id
-            assert "COVERING INDEX uq_prices_item_type_from" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
-        else:
-            cursor.execute("SET enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {statement}", parameters)
-            plan = " / ".join(row[0] for row in cursor.fetchall())
-            assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
-            assert " Sort " not in f" {plan} ", plan
-        cursor.close()
+    plan = plan_of(system, *seen[0])
+    if system.settings.is_sqlite:
+        # the index alone (the row id is in it), then each price by its id
+        assert "COVERING INDEX uq_prices_item_type_from" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Index Scan Backward using uq_prices_item_type_from" in plan, plan
+        assert " Sort " not in f" {plan} ", plan
 
 
 def test_first_per_with_no_values_repeated_values_and_no_match(world):

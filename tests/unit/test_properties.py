@@ -232,3 +232,10 @@ def test_events_recorded_on_the_unit_of_work_reach_history_once():
         uow.rollback()
         uow.commit()
     assert len(storage.stores["history"]) == 1, "a rolled-back record is dropped"
+
+
+def test_a_text_field_refuses_a_lone_surrogate_naming_the_field():
+    fields = Fields()
+    assert fields.text({"name": "Ёлка"}, "name") == "Ёлка"
+    fields.text({"name": "Ёлка\ud800"}, "name")
+    assert "surrogate" in fields.errors["name"]

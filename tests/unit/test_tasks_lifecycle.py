@@ -81,6 +81,23 @@ def working_days_after(moment: datetime, days: int, tz: str) -> datetime:
     return datetime.combine(day, local.time(), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+def working_time(start: datetime, end: datetime, tz: str) -> timedelta:
+    """Time between two moments that falls on Monday to Friday in ``tz``. An escalation
+    "one working day late" is due once this reaches a day: Friday 00:00 + 1 is reached
+    at Friday's end (Saturday 00:00), the same working instant as Monday 00:00, which
+    ``working_days_after`` names."""
+    zone = ZoneInfo(tz)
+    cursor = start.astimezone(zone).replace(tzinfo=None)
+    stop = end.astimezone(zone).replace(tzinfo=None)
+    total = timedelta(0)
+    while cursor < stop:
+        next_day = min(datetime.combine(cursor.date() + timedelta(days=1), time(0)), stop)
+        if cursor.weekday() < 5:
+            total += next_day - cursor
+        cursor = next_day
+    return total
+
+
 @attrs.define
 class Modelled:
     """What the test knows of one task."""
@@ -394,8 +411,10 @@ class TaskLifecycle(RuleBasedStateMachine):
     def each_escalation_once_and_not_early(self):
         rows = self._escalation_rows()
         assert len(rows) == len(set(rows)), "a (task, rule, deadline) escalated twice"
-        rules = {self.hourly: lambda due, tz: due + timedelta(hours=HOURLY_DELAY),
-                 self.calls: lambda due, tz: working_days_after(due, 1, tz)}
+        # not early: the hourly rule's delay has passed, or a whole working day
+        rules = {self.hourly: lambda due, sent, tz: sent >= due + timedelta(hours=HOURLY_DELAY),
+                 self.calls: lambda due, sent, tz: working_time(due, sent, tz)
+                 >= timedelta(days=1)}
         checked = self.__dict__.setdefault("checked_escalations", set())
         for ident, row in self.storage.stores["task_escalations"].items():
             assert row.task_id in self.model, "the records of a deleted task stay"
@@ -404,7 +423,7 @@ class TaskLifecycle(RuleBasedStateMachine):
                 # that moment (a later hand-over moves the task to another zone)
             checked.add(ident)
             tz = ZONES[self.model[row.task_id].responsible]
-            assert row.sent_at >= rules[row.rule_id](row.due_at, tz)
+            assert rules[row.rule_id](row.due_at, row.sent_at, tz), row
         escalated: dict[int, int] = {}
         for entry in self.storage.stores["history"].values():
             if entry.subject_kind == "task" and entry.action == "TaskEscalated":

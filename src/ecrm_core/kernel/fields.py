@@ -43,6 +43,8 @@ class Fields:
             self.errors[name] = f"at most {max_len} characters"
         elif "\x00" in value:
             self.errors[name] = "must not contain NUL characters"
+        elif not value.isascii() and _unstorable(value):
+            self.errors[name] = "must be valid text (a lone UTF-16 surrogate was sent)"
         return value
 
     def ident(self, data: dict, name: str, *, required=False) -> Any:
@@ -168,3 +170,13 @@ def page_number(page: Any) -> int:
     if number < 1 or number > 100_000:
         raise ValidationFailed.single("page", "must be a whole number")
     return number
+
+
+def _unstorable(value: str) -> bool:
+    """A lone surrogate (JSON's "\\ud800" decodes to one): no database stores it as
+    UTF-8 — refused by the field, not by a failed write."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -64,6 +64,7 @@ CORE_MESSAGES = (
     N_("required"),
     N_("must be text"),
     N_("must not contain NUL characters"),
+    N_("must be valid text (a lone UTF-16 surrogate was sent)"),
     N_("must be an id (a whole number)"),
     N_("must be true or false"),
     N_("must be a whole number"),

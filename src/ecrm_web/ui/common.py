@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ecrm_core.access.model import Action
 from ecrm_core.application import Application
-from ecrm_core.kernel.errors import Conflict, DomainError, ValidationFailed
+from ecrm_core.kernel.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from ecrm_core.kernel.refs import ObjectRef
 from ecrm_web.ui.texts import core_text, field_errors
 
@@ -31,6 +31,14 @@ def allowed(action: Action, ref: ObjectRef, kind: str | None = None) -> bool:
     """Whether the policy lets the signed-in actor do ``action`` (to offer a link or a
     button; the service decides again)."""
     return core().access.allowed(actor(), action, ref, kind=kind)
+
+
+def editable(found: Any) -> Any:
+    """``found`` (an object a service gave) when the signed-in actor may edit it, else
+    Forbidden — the edit form is not offered; the service decides again on saving."""
+    if not allowed(Action.EDIT, found.ref):
+        raise Forbidden(f"you may not edit {found.ref.kind} here")
+    return found
 
 
 #: Rows a page of a list holds (the services' page size).

@@ -76,6 +76,7 @@ from ecrm_web.ui.common import (
     allowed,
     as_int,
     core,
+    editable,
     form_data,
     handle_form,
     page_arg,
@@ -905,17 +906,10 @@ def _deal_values(deal: Any) -> dict[str, str]:
     return values
 
 
-def _editable_deal(deal_id: int) -> Any:
-    deal = core().deals.get(actor(), deal_id)
-    if not allowed(Action.EDIT, deal.ref):
-        raise Forbidden(f"you may not edit {DEAL} here")
-    return deal
-
-
 @bp.get("/deals/<int:deal_id>/edit")
 @login_required
 def edit_deal(deal_id: int):
-    deal = _editable_deal(deal_id)
+    deal = editable(core().deals.get(actor(), deal_id))
     return render_template("deals/deal_form.html", errors={}, values=_deal_values(deal),
                            **_deal_form_context(deal.counterparty_id, None, deal))
 

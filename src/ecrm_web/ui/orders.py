@@ -54,6 +54,7 @@ from ecrm_web.ui.common import (
     allowed,
     as_int,
     core,
+    editable,
     form_data,
     handle_form,
     page_arg,
@@ -383,17 +384,10 @@ def _order_values(order: Any) -> dict[str, str]:
     return values
 
 
-def _editable(order_id: int) -> Any:
-    order = core().orders.get(actor(), order_id)
-    if not allowed(Action.EDIT, order.ref):
-        raise Forbidden(f"you may not edit {ORDER} here")
-    return order
-
-
 @bp.get("/orders/<int:order_id>/edit")
 @login_required
 def edit_order(order_id: int):
-    order = _editable(order_id)
+    order = editable(core().orders.get(actor(), order_id))
     values = _order_values(order)
     context = _form_context(order.counterparty_id, values, order, add_rows=1)
     return render_template("orders/form.html", errors={}, values=values, **context)
@@ -419,7 +413,7 @@ def update_order(order_id: int):
 @bp.post("/orders/<int:order_id>/edit/refill")
 @login_required
 def refill_order_edit(order_id: int):
-    order = _editable(order_id)
+    order = editable(core().orders.get(actor(), order_id))
     form = form_data()
     return render_template("orders/form.html", errors={}, values=form,
                            **_form_context(order.counterparty_id, form, order,

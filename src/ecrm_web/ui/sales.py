@@ -49,6 +49,7 @@ from ecrm_web.ui.common import (
     allowed,
     as_int,
     core,
+    editable,
     form_data,
     handle_form,
     page_arg,
@@ -524,9 +525,7 @@ def _contract_values(item) -> dict[str, str]:
 @bp.get("/contracts/<int:contract_id>/edit")
 @login_required
 def edit_contract(contract_id: int):
-    item = core().contracts.get(actor(), contract_id)
-    if not allowed(Action.EDIT, item.ref):
-        raise Forbidden(f"you may not edit {CONTRACT} here")
+    item = editable(core().contracts.get(actor(), contract_id))
     return render_template("sales/contract_form.html", errors={}, values=_contract_values(item),
                            **_contract_form_context(item.counterparty_id, item))
 
@@ -759,17 +758,10 @@ def _request_values(item) -> dict[str, str]:
             "version": str(item.version), **_flat("conditions", item.conditions)}
 
 
-def _editable_request(request_id: int):
-    item = core().requests.get(actor(), request_id)
-    if not allowed(Action.EDIT, item.ref):
-        raise Forbidden(f"you may not edit {REQUEST} here")
-    return item
-
-
 @bp.get("/requests/<int:request_id>/edit")
 @login_required
 def edit_request(request_id: int):
-    item = _editable_request(request_id)
+    item = editable(core().requests.get(actor(), request_id))
     values = _request_values(item)
     return render_template("sales/request_form.html", errors={}, values=values,
                            **_request_form_context(values, item))
@@ -795,7 +787,7 @@ def update_request(request_id: int):
 @bp.post("/requests/<int:request_id>/edit/refill")
 @login_required
 def refill_request_edit(request_id: int):
-    item = _editable_request(request_id)
+    item = editable(core().requests.get(actor(), request_id))
     form = form_data()
     return render_template("sales/request_form.html", errors={}, values=form,
                            **_request_form_context(form, item))
@@ -985,17 +977,10 @@ def _invoice_values(item) -> dict[str, str]:
     return values
 
 
-def _editable_invoice(invoice_id: int):
-    item = core().invoices.get(actor(), invoice_id)
-    if not allowed(Action.EDIT, item.ref):
-        raise Forbidden(f"you may not edit {INVOICE} here")
-    return item
-
-
 @bp.get("/invoices/<int:invoice_id>/edit")
 @login_required
 def edit_invoice(invoice_id: int):
-    item = _editable_invoice(invoice_id)
+    item = editable(core().invoices.get(actor(), invoice_id))
     values = _invoice_values(item)
     values["manager_id"] = text_of(core().invoices.manager_of(actor(), item.id))
     context = _invoice_form_context(item.counterparty_id, values, item,
@@ -1022,7 +1007,7 @@ def update_invoice(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/edit/refill")
 @login_required
 def refill_invoice_edit(invoice_id: int):
-    item = _editable_invoice(invoice_id)
+    item = editable(core().invoices.get(actor(), invoice_id))
     form = form_data()
     return render_template("sales/invoice_form.html", errors={}, values=form,
                            **_invoice_form_context(item.counterparty_id, form, item,

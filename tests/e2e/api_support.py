@@ -101,6 +101,12 @@ class Api:
         return self.call("DELETE", path, **kw)
 
 
+def ok(response, status: int = 200):
+    """The JSON of an answer that must have ``status`` (the answer shown when not)."""
+    assert response.status_code == status, (response.status_code, response.get_json())
+    return response.get_json()
+
+
 def check_against_document(app, method: str, full_path: str, response) -> None:
     """The answer's status is documented for the operation and its body validates."""
     adapter = app.url_map.bind("localhost")

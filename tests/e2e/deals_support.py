@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import select
 
 from ecrm_adapters.sqlalchemy import tables as t
-from tests.e2e.api_support import Api, build_org
+from tests.e2e.api_support import Api, build_org, ok
 from tests.e2e.clients_support import build_clients, legal_inn
 from tests.e2e.sales_support import PDF, build_sales, copy_sales, sales_snapshot, upload
 
@@ -102,20 +101,10 @@ def copy_deals(template, tmp_path: Path):
 
 
 def deals_snapshot(system) -> dict[str, Any]:
-    shot = sales_snapshot(system)
-    with system.engine.connect() as conn:
-        for table in DEAL_TABLES:
-            shot[table.name] = [tuple(r) for r in conn.execute(
-                select(table).order_by(*table.primary_key.columns))]
-    return shot
+    return sales_snapshot(system, DEAL_TABLES)
 
 
 # -- every operation once ---------------------------------------------------------------------
-
-
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
 
 
 def happy_run_deals(app, org) -> None:
@@ -129,11 +118,11 @@ def happy_run_deals(app, org) -> None:
         "inn": legal_inn("540677002"), "kpp": "540601001"})
 
     # the reference books: templates and the calendar (DEAL-1, DEAL-4)
-    listed = _ok(boss.get("/deal-templates", query={"active_only": "true"}))["items"]
+    listed = ok(boss.get("/deal-templates", query={"active_only": "true"}))["items"]
     books = {tpl["code"]: tpl for tpl in listed}
-    detail = _ok(boss.get(f"/deal-templates/{books[CONNECTION]['id']}"))
+    detail = ok(boss.get(f"/deal-templates/{books[CONNECTION]['id']}"))
     assert detail["state_set"]["code"] == "deal:b2b_connection"
-    made = _ok(boss.post("/deal-templates", {
+    made = ok(boss.post("/deal-templates", {
         "code": "pilot", "name": "Пилотный проект",
         "attributes": [{"code": "goal", "label": "Цель пилота", "type": "text"}],
         "states": [{"code": "open", "name": "Открыт", "order": 10, "initial": True,
@@ -145,55 +134,55 @@ def happy_run_deals(app, org) -> None:
         "transitions": [{"from_state": "open", "to_state": "won", "name": "Успех"},
                         {"from_state": "open", "to_state": "lost", "name": "Неуспех",
                          "reason_required": True}]}), 201)
-    _ok(boss.patch(f"/deal-templates/{made['id']}", {
+    ok(boss.patch(f"/deal-templates/{made['id']}", {
         "version": made["version"], "description": "Бесплатный пилот на месяц",
         "head_after_days": 3}))
-    _ok(boss.get("/calendar-days", query={"year": 2026}))
-    _ok(boss.post("/calendar-days", {"day": "2026-06-15", "working": False,
+    ok(boss.get("/calendar-days", query={"year": 2026}))
+    ok(boss.post("/calendar-days", {"day": "2026-06-15", "working": False,
                                      "note": "Перенос"}))
     assert boss.post("/calendar-days", {"day": "2026-06-15", "working": True}
                      ).status_code == 204
 
     # a deal from registration to a move (DEAL-3)
-    deal = _ok(boss.post("/deals", {
+    deal = ok(boss.post("/deals", {
         "counterparty_id": card.id, "template_id": books[CONNECTION]["id"],
         "name": "Канал 100 Мбит/с", "amount": "90 000", "expected_close_on": "2026-05-20",
         "project_id": org.proj_p.id}), 201)
-    _ok(boss.get(f"/deals/{deal['id']}"))
-    deal = _ok(boss.patch(f"/deals/{deal['id']}", {
+    ok(boss.get(f"/deals/{deal['id']}"))
+    deal = ok(boss.patch(f"/deals/{deal['id']}", {
         "version": deal["version"], "attributes": {"address": "ул. Мира, д. 5"}}))
-    _ok(boss.get(f"/deals/{deal['id']}/options"))
-    deal = _ok(boss.post(f"/deals/{deal['id']}/transitions", {
+    ok(boss.get(f"/deals/{deal['id']}/options"))
+    deal = ok(boss.post(f"/deals/{deal['id']}/transitions", {
         "to_state": "survey", "version": deal["version"]}))
-    _ok(boss.get(f"/deals/{deal['id']}/stays"))
-    _ok(boss.get(f"/deals/{deal['id']}/payments"))
-    _ok(boss.get(f"/deals/{deal['id']}/tasks"))
-    _ok(upload(boss, f"/deals/{deal['id']}/documents", "кп.pdf", PDF), 201)
-    _ok(boss.get(f"/deals/{deal['id']}/documents"))
-    _ok(boss.get(f"/counterparties/{card.id}/deals", query={"page": 1}))
-    _ok(boss.get("/deals", query={"template_id": books[CONNECTION]["id"],
+    ok(boss.get(f"/deals/{deal['id']}/stays"))
+    ok(boss.get(f"/deals/{deal['id']}/payments"))
+    ok(boss.get(f"/deals/{deal['id']}/tasks"))
+    ok(upload(boss, f"/deals/{deal['id']}/documents", "кп.pdf", PDF), 201)
+    ok(boss.get(f"/deals/{deal['id']}/documents"))
+    ok(boss.get(f"/counterparties/{card.id}/deals", query={"page": 1}))
+    ok(boss.get("/deals", query={"template_id": books[CONNECTION]["id"],
                                   "manager_id": d, "project_id": org.proj_p.id,
                                   "close_from": "2026-01-01", "close_to": "2026-12-31",
                                   "state": "survey", "overdue": "false", "page": 1}))
-    _ok(boss.get(f"/deal-templates/{books[CONNECTION]['id']}/board", query={
+    ok(boss.get(f"/deal-templates/{books[CONNECTION]['id']}/board", query={
         "manager_id": d, "project_id": org.proj_p.id, "close_from": "2026-01-01",
         "close_to": "2026-12-31", "per_column": 5}))
-    _ok(boss.get("/deal-forecast", query={"months": 6, "start": "2026-03-01",
+    ok(boss.get("/deal-forecast", query={"months": 6, "start": "2026-03-01",
                                           "template_id": books[CONNECTION]["id"],
                                           "manager_id": d, "project_id": org.proj_p.id,
                                           "close_from": "2026-01-01",
                                           "close_to": "2026-12-31"}))
 
     # an approval (DEAL-2) and a deal registered by mistake
-    supply = _ok(boss.post("/deals", {
+    supply = ok(boss.post("/deals", {
         "counterparty_id": card.id, "template_id": books[SUPPLY]["id"],
         "name": "Маршрутизаторы", "amount": "30 000",
         "attributes": {"equipment": "Маршрутизатор × 3"}}), 201)
-    supply = _ok(boss.post(f"/deals/{supply['id']}/transitions", {
+    supply = ok(boss.post(f"/deals/{supply['id']}/transitions", {
         "to_state": "quote", "version": supply["version"]}))
-    _ok(boss.post(f"/deals/{supply['id']}/approvals", {"approval": "discount",
+    ok(boss.post(f"/deals/{supply['id']}/approvals", {"approval": "discount",
                                                         "version": supply["version"]}))
-    spare = _ok(boss.post("/deals", {"counterparty_id": card.id,
+    spare = ok(boss.post("/deals", {"counterparty_id": card.id,
                                      "template_id": made["id"], "name": "Лишняя",
                                      "attributes": {"goal": "Проверить канал"}}), 201)
     assert boss.delete(f"/deals/{spare['id']}", query={"version": spare["version"]}

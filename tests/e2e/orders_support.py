@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import select
 
 from ecrm_adapters.sqlalchemy import tables as t
 from ecrm_core.orders.ports import BillingRejected
 from ecrm_core.orders.services import OrderService
-from tests.e2e.api_support import Api, build_org
+from tests.e2e.api_support import Api, build_org, ok
 from tests.e2e.clients_support import build_clients, legal_inn
 from tests.e2e.sales_support import DAY, build_sales, copy_sales, sales_snapshot
 
@@ -136,20 +135,10 @@ def copy_orders(template, tmp_path: Path):
 
 
 def orders_snapshot(system) -> dict[str, Any]:
-    shot = sales_snapshot(system)
-    with system.engine.connect() as conn:
-        for table in ORDER_TABLES:
-            shot[table.name] = [tuple(r) for r in conn.execute(
-                select(table).order_by(*table.primary_key.columns))]
-    return shot
+    return sales_snapshot(system, ORDER_TABLES)
 
 
 # -- every operation once ---------------------------------------------------------------------
-
-
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
 
 
 def happy_run_orders(app, org) -> None:
@@ -170,47 +159,47 @@ def happy_run_orders(app, org) -> None:
                                     "valid_from": "2026-01-01", "amount": amount})
 
     # the reference book of routes (ORD-2)
-    route = _ok(boss.post("/approval-routes", {
+    route = ok(boss.post("/approval-routes", {
         "name": "Директор", "steps": [{"role": "director"}]}), 201)
-    route = _ok(boss.patch(f"/approval-routes/{route['id']}", {
+    route = ok(boss.patch(f"/approval-routes/{route['id']}", {
         "version": route["version"], "name": "Согласование директором"}))
-    _ok(boss.get(f"/approval-routes/{route['id']}"))
-    _ok(boss.get("/approval-routes", query={"include_inactive": "true"}))
-    spare = _ok(boss.post("/approval-routes", {
+    ok(boss.get(f"/approval-routes/{route['id']}"))
+    ok(boss.get("/approval-routes", query={"include_inactive": "true"}))
+    spare = ok(boss.post("/approval-routes", {
         "name": "Лишний", "steps": [{"employee_id": d}], "active": False}), 201)
     assert boss.delete(f"/approval-routes/{spare['id']}",
                        query={"version": spare["version"]}).status_code == 204
 
     # an order from the draft to connection (ORD-1…ORD-3)
-    order = _ok(boss.post("/orders", {
+    order = ok(boss.post("/orders", {
         "counterparty_id": card.id, "ordered_on": "2026-03-02",
         "lines": [{"item_id": package.id, "quantity": 1},
                   {"item_id": switch.id, "quantity": 2},
                   {"part": "work", "name": "Монтаж", "quantity": 1, "price": "2 500",
                    "vat_rate": "22"}]}), 201)
-    order = _ok(boss.patch(f"/orders/{order['id']}", {"version": order["version"],
+    order = ok(boss.patch(f"/orders/{order['id']}", {"version": order["version"],
                                                       "note": "Подключить до апреля"}))
-    _ok(boss.get(f"/orders/{order['id']}"))
-    _ok(boss.get(f"/orders/{order['id']}/options"))
-    estimate = _ok(boss.get(f"/orders/{order['id']}/estimate"))
+    ok(boss.get(f"/orders/{order['id']}"))
+    ok(boss.get(f"/orders/{order['id']}/options"))
+    estimate = ok(boss.get(f"/orders/{order['id']}/estimate"))
     assert estimate["one_time"]["total"] == "8500.00"
-    _ok(boss.post(f"/orders/{order['id']}/submit", {"route_id": route["id"],
+    ok(boss.post(f"/orders/{order['id']}/submit", {"route_id": route["id"],
                                                      "version": order["version"]}), 201)
-    rounds = _ok(boss.get(f"/orders/{order['id']}/rounds"))["items"]
+    rounds = ok(boss.get(f"/orders/{order['id']}/rounds"))["items"]
     assert rounds[0]["approvers"] == [d]
-    assert _ok(boss.post(f"/orders/{order['id']}/decision", {"approve": True})
+    assert ok(boss.post(f"/orders/{order['id']}/decision", {"approve": True})
                )["status"] == "approved"
-    order = _ok(boss.get(f"/orders/{order['id']}"))
-    order = _ok(boss.post(f"/orders/{order['id']}/transitions", {
+    order = ok(boss.get(f"/orders/{order['id']}"))
+    order = ok(boss.post(f"/orders/{order['id']}/transitions", {
         "to_state": "connection", "version": order["version"]}))
     refuse_handoff(core, order["id"])
-    assert _ok(boss.get(f"/orders/{order['id']}/handoffs"))["items"][0]["state"] == "failed"
-    _ok(boss.post(f"/orders/{order['id']}/handoffs"), 201)
-    _ok(boss.get("/billing-handoffs", query={"pending": "true", "limit": 10}))
-    _ok(boss.get("/orders", query={"state": "connection", "counterparty_id": card.id,
+    assert ok(boss.get(f"/orders/{order['id']}/handoffs"))["items"][0]["state"] == "failed"
+    ok(boss.post(f"/orders/{order['id']}/handoffs"), 201)
+    ok(boss.get("/billing-handoffs", query={"pending": "true", "limit": 10}))
+    ok(boss.get("/orders", query={"state": "connection", "counterparty_id": card.id,
                                    "page": 1}))
-    _ok(boss.get(f"/counterparties/{card.id}/orders", query={"state": "connection",
+    ok(boss.get(f"/counterparties/{card.id}/orders", query={"state": "connection",
                                                              "page": 1}))
-    spare_order = _ok(boss.post("/orders", {"counterparty_id": card.id}), 201)
+    spare_order = ok(boss.post("/orders", {"counterparty_id": card.id}), 201)
     assert boss.delete(f"/orders/{spare_order['id']}",
                        query={"version": spare_order["version"]}).status_code == 204

@@ -28,7 +28,7 @@ import attrs
 from sqlalchemy import select
 
 from ecrm_adapters.sqlalchemy import tables as t
-from tests.e2e.api_support import PREFIX, Api, build_org, check_against_document, copy_of
+from tests.e2e.api_support import PREFIX, Api, build_org, check_against_document, copy_of, ok
 from tests.e2e.clients_support import build_clients, legal_inn
 from tests.e2e.tasks_support import task_snapshot
 
@@ -145,10 +145,12 @@ def copy_sales(template, tmp_path: Path):
         yield org, app, clients, world
 
 
-def sales_snapshot(system) -> dict[str, Any]:
+def sales_snapshot(system, also: tuple = ()) -> dict[str, Any]:
+    """Every row of the sales tables (and of ``also``'s) and the stored document files,
+    on top of the tasks' snapshot: what a refused call must leave as it was."""
     shot = task_snapshot(system)
     with system.engine.connect() as conn:
-        for table in SALES_TABLES:
+        for table in (*SALES_TABLES, *also):
             shot[table.name] = [tuple(r) for r in conn.execute(
                 select(table).order_by(*table.primary_key.columns))]
     store = Path(system.settings.documents_dir)
@@ -173,11 +175,6 @@ def upload(api: Api, path: str, filename: str, data: bytes, note: str = "", chec
 # -- every operation once ---------------------------------------------------------------------
 
 
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
-
-
 def happy_run_sales(app, org) -> None:
     """Every sales operation with good input, as the Director (each answer is checked
     against the document by ``Api``)."""
@@ -189,63 +186,63 @@ def happy_run_sales(app, org) -> None:
         "inn": legal_inn("540677001"), "kpp": "540601001", "email": "buh@pokupatel.ru"})
 
     # reference books
-    _ok(boss.get("/item-groups"))
-    group = _ok(boss.post("/item-groups", {"name": "Оборудование"}), 201)
-    _ok(boss.patch(f"/item-groups/{group['id']}", {"version": group["version"],
+    ok(boss.get("/item-groups"))
+    group = ok(boss.post("/item-groups", {"name": "Оборудование"}), 201)
+    ok(boss.patch(f"/item-groups/{group['id']}", {"version": group["version"],
                                                    "name": "Сетевое оборудование"}))
-    spare = _ok(boss.post("/item-groups", {"name": "Лишняя", "parent_id": group["id"]}), 201)
+    spare = ok(boss.post("/item-groups", {"name": "Лишняя", "parent_id": group["id"]}), 201)
     assert boss.delete(f"/item-groups/{spare['id']}").status_code == 204
-    item = _ok(boss.post("/items", {"name": "Коммутатор 8 портов", "group_id": group["id"],
+    item = ok(boss.post("/items", {"name": "Коммутатор 8 портов", "group_id": group["id"],
                                     "unit": "шт", "vat_rate": "22", "article": "SW-8"}), 201)
-    _ok(boss.get("/items", query={"group_id": group["id"], "q": "коммут", "page": 1,
+    ok(boss.get("/items", query={"group_id": group["id"], "q": "коммут", "page": 1,
                                   "include_inactive": "true"}))
-    _ok(boss.get(f"/items/{item['id']}"))
-    item = _ok(boss.patch(f"/items/{item['id']}", {"version": item["version"],
+    ok(boss.get(f"/items/{item['id']}"))
+    item = ok(boss.patch(f"/items/{item['id']}", {"version": item["version"],
                                                    "description": "Неуправляемый"}))
-    _ok(boss.get("/price-types"))
-    kind = _ok(boss.post("/price-types", {"code": "budget", "name": "Для бюджетных",
+    ok(boss.get("/price-types"))
+    kind = ok(boss.post("/price-types", {"code": "budget", "name": "Для бюджетных",
                                           "vat_included": True}), 201)
-    _ok(boss.patch(f"/price-types/{kind['id']}", {"version": kind["version"],
+    ok(boss.patch(f"/price-types/{kind['id']}", {"version": kind["version"],
                                                   "name": "Бюджетная"}))
-    _ok(boss.get("/client-types"))
-    ctype = _ok(boss.post("/client-types", {"code": "state", "name": "Бюджетный",
+    ok(boss.get("/client-types"))
+    ctype = ok(boss.post("/client-types", {"code": "state", "name": "Бюджетный",
                                             "price_type_id": kind["id"]}), 201)
-    _ok(boss.patch(f"/client-types/{ctype['id']}", {"version": ctype["version"],
+    ok(boss.patch(f"/client-types/{ctype['id']}", {"version": ctype["version"],
                                                     "name": "Госучреждение"}))
-    first = _ok(boss.post("/prices", {"item_id": item["id"], "price_type_id": kind["id"],
+    first = ok(boss.post("/prices", {"item_id": item["id"], "price_type_id": kind["id"],
                                       "valid_from": "2026-01-01", "amount": "2 500,00"}),
                 201)
     assert first["amount"] == "2500.00" and first["valid_to"] is None
-    later = _ok(boss.post("/prices", {"item_id": item["id"], "price_type_id": kind["id"],
+    later = ok(boss.post("/prices", {"item_id": item["id"], "price_type_id": kind["id"],
                                       "valid_from": "2026-06-01", "amount": "2700"}), 201)
-    _ok(boss.patch(f"/prices/{later['id']}", {"version": later["version"],
+    ok(boss.patch(f"/prices/{later['id']}", {"version": later["version"],
                                               "amount": "2750.50"}))
-    _ok(boss.get(f"/items/{item['id']}/prices"))
-    _ok(boss.get(f"/items/{item['id']}/price", query={"price_type_id": kind["id"],
+    ok(boss.get(f"/items/{item['id']}/prices"))
+    ok(boss.get(f"/items/{item['id']}/price", query={"price_type_id": kind["id"],
                                                       "day": "2026-03-02"}))
-    current = next(p for p in _ok(boss.get(f"/items/{item['id']}/prices"))["items"]
+    current = next(p for p in ok(boss.get(f"/items/{item['id']}/prices"))["items"]
                    if p["id"] == later["id"])
     assert boss.delete(f"/prices/{later['id']}", query={"version": current["version"]}
                        ).status_code == 204
-    _ok(boss.get("/service-kinds", query={"include_inactive": "true"}))
-    skind = _ok(boss.post("/service-kinds", {
+    ok(boss.get("/service-kinds", query={"include_inactive": "true"}))
+    skind = ok(boss.post("/service-kinds", {
         "code": "internet", "name": "Доступ в интернет", "item_id": item["id"],
         "template": [{"item_id": item["id"], "quantity": "1"}],
         "conditions": [{"code": "ip", "label": "IP-адрес", "type": "ip_address"}]}), 201)
-    _ok(boss.get(f"/service-kinds/{skind['id']}"))
-    _ok(boss.patch(f"/service-kinds/{skind['id']}", {"version": skind["version"],
+    ok(boss.get(f"/service-kinds/{skind['id']}"))
+    ok(boss.patch(f"/service-kinds/{skind['id']}", {"version": skind["version"],
                                                      "name": "Интернет"}))
-    _ok(boss.get("/contract-types", query={"include_inactive": "true"}))
-    ctt = _ok(boss.post("/contract-types", {"code": "supply", "name": "Договор поставки",
+    ok(boss.get("/contract-types", query={"include_inactive": "true"}))
+    ctt = ok(boss.post("/contract-types", {"code": "supply", "name": "Договор поставки",
                                             "number_pattern": "П-{year}-{seq:03d}"}), 201)
-    ctt = _ok(boss.patch(f"/contract-types/{ctt['id']}", {"version": ctt["version"],
+    ctt = ok(boss.patch(f"/contract-types/{ctt['id']}", {"version": ctt["version"],
                                                           "name": "Поставка"}))
-    sets = _ok(boss.get("/state-sets"))["items"]
+    sets = ok(boss.get("/state-sets"))["items"]
     invoice_set = next(s for s in sets if s["code"] == "invoice")
-    _ok(boss.get(f"/state-sets/{invoice_set['id']}"))
-    _ok(boss.patch(f"/state-sets/{invoice_set['id']}", {"version": invoice_set["version"],
+    ok(boss.get(f"/state-sets/{invoice_set['id']}"))
+    ok(boss.patch(f"/state-sets/{invoice_set['id']}", {"version": invoice_set["version"],
                                                         "name": "Счета клиентов"}))
-    _ok(boss.post("/state-sets", {
+    ok(boss.post("/state-sets", {
         "code": "short_sale", "name": "Короткая сделка",
         "states": [{"code": "open", "name": "Открыта", "order": 10, "initial": True},
                    {"code": "won", "name": "Выиграна", "order": 20, "final": True}],
@@ -255,73 +252,73 @@ def happy_run_sales(app, org) -> None:
                                             "version": card.version})
 
     # contracts
-    contract = _ok(boss.post(f"/counterparties/{card.id}/contracts", {
+    contract = ok(boss.post(f"/counterparties/{card.id}/contracts", {
         "contract_type_id": ctt["id"], "subject": "Поставка коммутаторов"}), 201)
-    _ok(boss.get(f"/counterparties/{card.id}/contracts"))
-    _ok(boss.get(f"/contracts/{contract['id']}"))
-    contract = _ok(boss.patch(f"/contracts/{contract['id']}", {
+    ok(boss.get(f"/counterparties/{card.id}/contracts"))
+    ok(boss.get(f"/contracts/{contract['id']}"))
+    contract = ok(boss.patch(f"/contracts/{contract['id']}", {
         "version": contract["version"], "signed_on": "2026-03-01", "draft": False}))
-    spare_contract = _ok(boss.post(f"/counterparties/{card.id}/contracts",
+    spare_contract = ok(boss.post(f"/counterparties/{card.id}/contracts",
                                    {"contract_type_id": ctt["id"]}), 201)
     assert boss.delete(f"/contracts/{spare_contract['id']}",
                        query={"version": spare_contract["version"]}).status_code == 204
 
     # invoices
-    invoice = _ok(boss.post("/invoices", {
+    invoice = ok(boss.post("/invoices", {
         "counterparty_id": card.id, "contract_id": contract["id"], "issued_on": "2026-03-02",
         "lines": [{"item_id": item["id"], "quantity": "3"},
                   {"name": "Доставка", "quantity": 1, "price": "500", "unit": "усл"}]}), 201)
-    _ok(boss.get(f"/invoices/{invoice['id']}"))
-    invoice = _ok(boss.patch(f"/invoices/{invoice['id']}", {
+    ok(boss.get(f"/invoices/{invoice['id']}"))
+    invoice = ok(boss.patch(f"/invoices/{invoice['id']}", {
         "version": invoice["version"], "note": "Оплата в течение 5 дней"}))
-    _ok(boss.get(f"/invoices/{invoice['id']}/options"))
-    invoice = _ok(boss.post(f"/invoices/{invoice['id']}/transitions", {
+    ok(boss.get(f"/invoices/{invoice['id']}/options"))
+    invoice = ok(boss.post(f"/invoices/{invoice['id']}/transitions", {
         "to_state": "issued", "version": invoice["version"]}))
-    _ok(boss.get(f"/invoices/{invoice['id']}/printable"))
-    _ok(boss.get(f"/counterparties/{card.id}/invoices", query={"state": "issued",
+    ok(boss.get(f"/invoices/{invoice['id']}/printable"))
+    ok(boss.get(f"/counterparties/{card.id}/invoices", query={"state": "issued",
                                                               "page": 1}))
-    paid = _ok(boss.post(f"/invoices/{invoice['id']}/payments", {
+    paid = ok(boss.post(f"/invoices/{invoice['id']}/payments", {
         "amount": "1000", "paid_on": "2026-03-03", "reference": "п/п 17"}), 201)
-    _ok(boss.get(f"/invoices/{invoice['id']}/payments"))
+    ok(boss.get(f"/invoices/{invoice['id']}/payments"))
     assert boss.delete(f"/payments/{paid['id']}", query={"version": paid["version"]}
                        ).status_code == 204
-    _ok(boss.post(f"/counterparties/{card.id}/acts", {"invoice_id": invoice["id"],
+    ok(boss.post(f"/counterparties/{card.id}/acts", {"invoice_id": invoice["id"],
                                                       "act_on": "2026-03-05"}), 201)
-    _ok(boss.get(f"/counterparties/{card.id}/acts"))
-    _ok(boss.get(f"/counterparties/{card.id}/settlement"))
-    _ok(boss.get(f"/contracts/{contract['id']}/summary"))
-    spare_invoice = _ok(boss.post("/invoices", {"counterparty_id": card.id}), 201)
+    ok(boss.get(f"/counterparties/{card.id}/acts"))
+    ok(boss.get(f"/counterparties/{card.id}/settlement"))
+    ok(boss.get(f"/contracts/{contract['id']}/summary"))
+    spare_invoice = ok(boss.post("/invoices", {"counterparty_id": card.id}), 201)
     assert boss.delete(f"/invoices/{spare_invoice['id']}",
                        query={"version": spare_invoice["version"]}).status_code == 204
 
     # requests
-    request = _ok(boss.post("/requests", {
+    request = ok(boss.post("/requests", {
         "contract_id": contract["id"], "subject": "Смонтировать коммутатор",
         "service_kind_id": skind["id"], "conditions": {"ip": "192.0.2.10"},
         "assignee_id": org.worker_a.id, "due_on": "2026-03-10"}), 201)
-    _ok(boss.get(f"/requests/{request['id']}"))
-    request = _ok(boss.patch(f"/requests/{request['id']}", {
+    ok(boss.get(f"/requests/{request['id']}"))
+    request = ok(boss.patch(f"/requests/{request['id']}", {
         "version": request["version"], "description": "Этаж 3, серверная"}))
-    _ok(boss.get(f"/requests/{request['id']}/options"))
-    _ok(boss.post(f"/requests/{request['id']}/transitions", {
+    ok(boss.get(f"/requests/{request['id']}/options"))
+    ok(boss.post(f"/requests/{request['id']}/transitions", {
         "to_state": "in_work", "version": request["version"]}))
-    by_invoice = _ok(boss.post("/requests", {"invoice_id": invoice["id"],
+    by_invoice = ok(boss.post("/requests", {"invoice_id": invoice["id"],
                                              "subject": "Доставить оборудование"}), 201)
     assert by_invoice["request_kind"] == "invoice"
-    _ok(boss.get(f"/counterparties/{card.id}/requests", query={"page": 1}))
-    _ok(boss.get(f"/contracts/{contract['id']}/requests"))
-    _ok(boss.get(f"/invoices/{invoice['id']}/requests"))
-    _ok(boss.get("/me/requests", query={"open_only": "true"}))
-    _ok(boss.get(f"/employees/{org.worker_a.id}/requests"))
+    ok(boss.get(f"/counterparties/{card.id}/requests", query={"page": 1}))
+    ok(boss.get(f"/contracts/{contract['id']}/requests"))
+    ok(boss.get(f"/invoices/{invoice['id']}/requests"))
+    ok(boss.get("/me/requests", query={"open_only": "true"}))
+    ok(boss.get(f"/employees/{org.worker_a.id}/requests"))
 
     # documents
     owners = {"counterparties": card.id, "contracts": contract["id"],
               "invoices": invoice["id"], "requests": request["id"]}
     made = {}
     for segment, ident in owners.items():
-        made[segment] = _ok(upload(boss, f"/{segment}/{ident}/documents", "скан.pdf", PDF,
+        made[segment] = ok(upload(boss, f"/{segment}/{ident}/documents", "скан.pdf", PDF,
                                    note="Оригинал у бухгалтера"), 201)
-        _ok(boss.get(f"/{segment}/{ident}/documents"))
+        ok(boss.get(f"/{segment}/{ident}/documents"))
     download = boss.get(f"/documents/{made['contracts']['id']}/content")
     assert download.status_code == 200 and download.data == PDF
     assert boss.delete(f"/documents/{made['requests']['id']}",

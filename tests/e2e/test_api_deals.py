@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import pytest
 
-from tests.e2e.api_support import Api, build_org
+from tests.e2e.api_support import Api, build_org, ok
 from tests.e2e.clients_support import build_clients
 from tests.e2e.deals_support import CONNECTION, SUPPLY, deals_snapshot, happy_run_deals
 from tests.e2e.sales_support import PDF, upload
@@ -88,18 +88,13 @@ def flow(template, tmp_path):
         system.close()
 
 
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
-
-
 def _fields(response, status: int = 422) -> dict:
     assert response.status_code == status, (response.status_code, response.get_json())
     return response.get_json().get("fields", {})
 
 
 def _register(api: Api, flow: Flow, **extra) -> dict:
-    return _ok(api.post("/deals", {
+    return ok(api.post("/deals", {
         "counterparty_id": flow.clients.x.id, "template_id": flow.connection,
         "name": "Интернет в офис на Ленина", "amount": "120 000",
         "expected_close_on": "2026-04-15", **extra}), 201)
@@ -111,7 +106,7 @@ def _move(api: Api, deal: dict, to_state: str, **extra):
 
 
 def _patch(api: Api, deal: dict, **values) -> dict:
-    return _ok(api.patch(f"/deals/{deal['id']}", {"version": deal["version"], **values}))
+    return ok(api.patch(f"/deals/{deal['id']}", {"version": deal["version"], **values}))
 
 
 def test_every_operation_answers_as_documented(flow):
@@ -129,60 +124,60 @@ def test_a_deal_goes_from_lead_to_won_and_every_refusal_names_the_unmet_conditio
     assert (deal["amount"], deal["weighted"]) == ("120000.00", "12000.00")
     # the norm of «lead» is 3 working days: Monday noon (Moscow) → Thursday noon
     assert deal["due_in_state"] == "2026-03-05T09:00:00+00:00" and not deal["overdue"]
-    [task] = _ok(mgr.get(f"/deals/{deal['id']}/tasks"))["items"]
+    [task] = ok(mgr.get(f"/deals/{deal['id']}/tasks"))["items"]
     assert (task["counterparty_id"], task["responsible_id"]) == (flow.clients.x.id,
                                                                  flow.org.worker_b.id)
-    client_tasks = _ok(mgr.get(f"/counterparties/{flow.clients.x.id}/tasks"))["items"]
+    client_tasks = ok(mgr.get(f"/counterparties/{flow.clients.x.id}/tasks"))["items"]
     assert task["id"] in {t["id"] for t in client_tasks}, "a deal's task shows on its client"
 
     # lead → survey: the address is required in «survey»
     assert _fields(_move(mgr, deal, "survey")) == {"address": "required"}
     deal = _patch(mgr, deal, attributes={"address": "ул. Ленина, д. 1"})
     flow.clock.advance(hours=26)
-    deal = _ok(_move(mgr, deal, "survey"))
+    deal = ok(_move(mgr, deal, "survey"))
     assert (deal["state"], deal["probability"]) == ("survey", 25)
     # survey → proposal needs the bandwidth; proposal → negotiation a document and the
     # decision maker — all named at once
     assert _fields(_move(mgr, deal, "proposal")) == {"bandwidth": "required"}
     deal = _patch(mgr, deal, attributes={"bandwidth": "100"})
-    deal = _ok(_move(mgr, deal, "proposal"))
+    deal = ok(_move(mgr, deal, "proposal"))
     assert _fields(_move(mgr, deal, "negotiation")) == {
         "document_attached": "the condition is not met", "decision_maker": "required"}
-    offered = _ok(mgr.get(f"/deals/{deal['id']}/options"))["options"]
+    offered = ok(mgr.get(f"/deals/{deal['id']}/options"))["options"]
     negotiation = next(o for o in offered if o["to_state"] == "negotiation")
     assert {b["field"] for b in negotiation["blockers"]} == {"document_attached",
                                                              "decision_maker"}
-    _ok(upload(mgr, f"/deals/{deal['id']}/documents", "кп.pdf", PDF), 201)
+    ok(upload(mgr, f"/deals/{deal['id']}/documents", "кп.pdf", PDF), 201)
     deal = _patch(mgr, deal, attributes={"decision_maker": "Сидоров П. П."})
-    deal = _ok(_move(mgr, deal, "negotiation"))
+    deal = ok(_move(mgr, deal, "negotiation"))
 
     # negotiation → payment: an invoice issued for the deal
     assert _fields(_move(mgr, deal, "payment")) == {
         "invoice_issued": "the condition is not met"}
-    invoice = _ok(mgr.post("/invoices", {
+    invoice = ok(mgr.post("/invoices", {
         "counterparty_id": flow.clients.x.id, "deal_id": deal["id"],
         "lines": [{"name": "Подключение", "quantity": 1, "price": "120000"}]}), 201)
     assert invoice["deal_id"] == deal["id"]
-    invoice = _ok(mgr.post(f"/invoices/{invoice['id']}/transitions", {
+    invoice = ok(mgr.post(f"/invoices/{invoice['id']}/transitions", {
         "to_state": "issued", "version": invoice["version"]}))
-    deal = _ok(_move(mgr, deal, "payment"))
-    [planned] = _ok(mgr.get(f"/deals/{deal['id']}/payments"))["items"]
+    deal = ok(_move(mgr, deal, "payment"))
+    [planned] = ok(mgr.get(f"/deals/{deal['id']}/payments"))["items"]
     assert (planned["amount"], planned["state"]) == ("120000.00", "payment")
 
     # payment → won: the invoice paid
     assert _fields(_move(mgr, deal, "won")) == {"invoice_paid": "the condition is not met"}
-    _ok(mgr.post(f"/invoices/{invoice['id']}/payments", {"amount": "120000"}), 201)
-    deal = _ok(mgr.get(f"/deals/{deal['id']}"))
-    deal = _ok(_move(mgr, deal, "won"))
+    ok(mgr.post(f"/invoices/{invoice['id']}/payments", {"amount": "120000"}), 201)
+    deal = ok(mgr.get(f"/deals/{deal['id']}"))
+    deal = ok(_move(mgr, deal, "won"))
     assert (deal["outcome"], deal["probability"], deal["due_in_state"]) == ("won", 100, None)
     assert deal["closed_at"] is not None and not deal["overdue"]
 
-    stays = _ok(mgr.get(f"/deals/{deal['id']}/stays"))["items"]
+    stays = ok(mgr.get(f"/deals/{deal['id']}/stays"))["items"]
     assert [s["state"] for s in stays] == ["lead", "survey", "proposal", "negotiation",
                                            "payment", "won"]
     assert stays[0]["hours"] == 26.0 and stays[0]["working_hours"] is not None
     assert all(s["left_at"] for s in stays[:-1]) and stays[-1]["left_at"] is None
-    history = _ok(mgr.get(f"/history/deal/{deal['id']}"))["items"]
+    history = ok(mgr.get(f"/history/deal/{deal['id']}"))["items"]
     assert sum(e["action"] == "StateChanged" for e in history) == 5
     # a closed deal is not changed any more
     assert mgr.patch(f"/deals/{deal['id']}", {"version": deal["version"],
@@ -193,10 +188,10 @@ def test_a_lost_deal_needs_a_reason(flow):
     mgr = flow.api("worker_b")
     deal = _register(mgr, flow)
     assert _fields(_move(mgr, deal, "lost")) == {"reason": "required"}
-    deal = _ok(_move(mgr, deal, "lost", reason="Выбрали другого провайдера"))
+    deal = ok(_move(mgr, deal, "lost", reason="Выбрали другого провайдера"))
     assert (deal["state"], deal["outcome"], deal["close_reason"], deal["probability"]) == (
         "lost", "lost", "Выбрали другого провайдера", 0)
-    assert _ok(mgr.get(f"/counterparties/{flow.clients.x.id}/deals"))["total"] == 1
+    assert ok(mgr.get(f"/counterparties/{flow.clients.x.id}/deals"))["total"] == 1
 
 
 def test_a_stale_version_is_409_and_changes_nothing(flow):
@@ -213,7 +208,7 @@ def test_a_stale_version_is_409_and_changes_nothing(flow):
     assert mgr.delete(f"/deals/{deal['id']}", query={"version": deal["version"]}
                       ).status_code == 409
     assert deals_snapshot(flow.org.system) == before
-    assert _ok(_move(mgr, fresh, "survey"))["state"] == "survey"
+    assert ok(_move(mgr, fresh, "survey"))["state"] == "survey"
 
 
 def test_bad_input_is_named_and_unknown_objects_are_404(flow):
@@ -245,26 +240,26 @@ def test_bad_input_is_named_and_unknown_objects_are_404(flow):
 def test_a_deal_registered_by_mistake_goes_while_it_is_in_its_first_state(flow):
     mgr = flow.api("worker_b")
     deal = _register(mgr, flow, attributes={"address": "ул. Ленина, д. 1"})
-    moved = _ok(_move(mgr, deal, "survey"))
+    moved = ok(_move(mgr, deal, "survey"))
     assert mgr.delete(f"/deals/{deal['id']}", query={"version": moved["version"]}
                       ).status_code == 409
     spare = _register(mgr, flow, name="Дубль")
-    [task] = _ok(mgr.get(f"/deals/{spare['id']}/tasks"))["items"]
+    [task] = ok(mgr.get(f"/deals/{spare['id']}/tasks"))["items"]
     assert mgr.delete(f"/deals/{spare['id']}").status_code == 422, "the version is required"
     assert mgr.delete(f"/deals/{spare['id']}", query={"version": spare["version"]}
                       ).status_code == 204
     assert mgr.get(f"/deals/{spare['id']}").status_code == 404
-    assert _ok(mgr.get(f"/tasks/{task['id']}"))["id"] == task["id"], "its tasks stay"
+    assert ok(mgr.get(f"/tasks/{task['id']}"))["id"] == task["id"], "its tasks stay"
 
 
 def test_an_approval_opens_the_way_out_of_the_quote(flow):
     mgr, sales = flow.api("worker_b"), flow.api("sales_mgr")
-    deal = _ok(mgr.post("/deals", {
+    deal = ok(mgr.post("/deals", {
         "counterparty_id": flow.clients.x.id, "template_id": flow.supply,
         "name": "Коммутаторы", "amount": "50000",
         "attributes": {"equipment": "Коммутатор × 2"}}), 201)
-    deal = _ok(_move(mgr, deal, "quote"))
-    [planned] = _ok(mgr.get(f"/deals/{deal['id']}/payments"))["items"]
+    deal = ok(_move(mgr, deal, "quote"))
+    [planned] = ok(mgr.get(f"/deals/{deal['id']}/payments"))["items"]
     assert planned["amount"] == "25000.00", "half the amount is planned on the quote"
     assert _fields(_move(mgr, deal, "prepaid")) == {
         "discount": "approval not obtained", "invoice_issued": "the condition is not met",
@@ -273,7 +268,7 @@ def test_an_approval_opens_the_way_out_of_the_quote(flow):
         "approval": "discount", "version": deal["version"]}).status_code == 403
     assert "approval" in _fields(sales.post(f"/deals/{deal['id']}/approvals", {
         "approval": "nonsense", "version": deal["version"]}))
-    deal = _ok(sales.post(f"/deals/{deal['id']}/approvals", {
+    deal = ok(sales.post(f"/deals/{deal['id']}/approvals", {
         "approval": "discount", "version": deal["version"]}))
     assert deal["approvals"] == ["discount"]
     assert _fields(_move(mgr, deal, "prepaid")) == {
@@ -286,12 +281,12 @@ def test_an_approval_opens_the_way_out_of_the_quote(flow):
 def test_an_over_norm_deal_is_flagged_and_listed(flow):
     mgr = flow.api("worker_b")
     deal = _register(mgr, flow)
-    assert _ok(mgr.get("/deals", query={"overdue": "true"}))["total"] == 0
+    assert ok(mgr.get("/deals", query={"overdue": "true"}))["total"] == 0
     flow.clock.advance(days=3)  # Thursday 09:00 UTC: the norm is over
-    assert _ok(mgr.get(f"/deals/{deal['id']}"))["overdue"] is True
-    listed = _ok(mgr.get("/deals", query={"overdue": "true"}))
+    assert ok(mgr.get(f"/deals/{deal['id']}"))["overdue"] is True
+    listed = ok(mgr.get("/deals", query={"overdue": "true"}))
     assert [d["id"] for d in listed["items"]] == [deal["id"]]
-    board = _ok(mgr.get(f"/deal-templates/{flow.connection}/board"))
+    board = ok(mgr.get(f"/deal-templates/{flow.connection}/board"))
     lead = next(c for c in board["columns"] if c["state"]["code"] == "lead")
     assert lead["overdue"] == 1 and lead["cards"][0]["overdue"] is True
     assert lead["cards"][0]["days_in_state"] == 3
@@ -299,10 +294,10 @@ def test_an_over_norm_deal_is_flagged_and_listed(flow):
 
 def test_the_calendar_counts_in_the_norms(flow):
     boss, mgr = flow.api("director"), flow.api("worker_b")
-    marked = _ok(boss.post("/calendar-days", {"day": "03.03.2026", "working": False,
+    marked = ok(boss.post("/calendar-days", {"day": "03.03.2026", "working": False,
                                               "note": "Выходной по приказу"}))
     assert (marked["day"], marked["working"]) == ("2026-03-03", False)
-    days = {d["day"] for d in _ok(mgr.get("/calendar-days", query={"year": 2026}))["items"]}
+    days = {d["day"] for d in ok(mgr.get("/calendar-days", query={"year": 2026}))["items"]}
     assert {"2026-03-03", "2026-01-01", "2026-11-04"} <= days
     # Monday noon + 3 working days, Tuesday off → Friday noon
     deal = _register(mgr, flow)
@@ -312,7 +307,7 @@ def test_the_calendar_counts_in_the_norms(flow):
     assert deals_snapshot(flow.org.system) == before
     assert boss.post("/calendar-days", {"day": "2026-03-03", "working": True}
                      ).status_code == 204, "back to a plain Tuesday"
-    assert "2026-03-03" not in {d["day"] for d in _ok(
+    assert "2026-03-03" not in {d["day"] for d in ok(
         mgr.get("/calendar-days", query={"year": 2026}))["items"]}
 
 
@@ -327,10 +322,10 @@ def test_the_board_has_a_column_per_state_with_totals_cards_and_filters(flow):
     b = _register(mgr, flow, name="B", amount="60 000", expected_close_on="2026-06-10",
                   attributes={"address": "ул. Мира, д. 2"})
     flow.clock.advance(hours=1)
-    _ok(_move(mgr, b, "survey"))
+    ok(_move(mgr, b, "survey"))
     c = _register(boss, flow, name="C", amount="40 000", manager_id=flow.org.director.id)
 
-    board = _ok(sales.get(f"/deal-templates/{flow.connection}/board"))
+    board = ok(sales.get(f"/deal-templates/{flow.connection}/board"))
     assert [col["state"]["code"] for col in board["columns"]] == [
         "lead", "survey", "proposal", "negotiation", "payment", "won", "lost"]
     lead, survey = _column(board, "lead"), _column(board, "survey")
@@ -345,7 +340,7 @@ def test_the_board_has_a_column_per_state_with_totals_cards_and_filters(flow):
     assert (lead["state"]["probability"], lead["state"]["norm_days"]) == (10, 3)
 
     def count(who: Api, **query) -> int:
-        return _ok(who.get(f"/deal-templates/{flow.connection}/board", query=query))["count"]
+        return ok(who.get(f"/deal-templates/{flow.connection}/board", query=query))["count"]
 
     assert count(sales, manager_id=flow.org.worker_b.id) == 2
     assert count(sales, project_id=flow.org.proj_p.id) == 1
@@ -354,25 +349,25 @@ def test_the_board_has_a_column_per_state_with_totals_cards_and_filters(flow):
     assert mgr.get(f"/deal-templates/{flow.connection}/board",
                    query={"manager_id": flow.org.director.id}).status_code == 403
     assert count(boss, per_column=1) == 3
-    assert len(_column(_ok(boss.get(f"/deal-templates/{flow.connection}/board",
+    assert len(_column(ok(boss.get(f"/deal-templates/{flow.connection}/board",
                                     query={"per_column": 1})), "lead")["cards"]) == 1
     # the rest of a column: the deals list of the template and state
-    listed = _ok(sales.get("/deals", query={"template_id": flow.connection,
+    listed = ok(sales.get("/deals", query={"template_id": flow.connection,
                                             "state": "lead"}))
     assert {d["id"] for d in listed["items"]} == {a["id"], c["id"]}
-    assert _ok(mgr.get("/deals"))["total"] == 2
+    assert ok(mgr.get("/deals"))["total"] == 2
     assert mgr.get("/deals", query={"manager_id": flow.org.director.id}).status_code == 403
 
 
 def test_the_forecast_weighs_open_deals_and_planned_payments_by_month(flow):
     mgr, sales = flow.api("worker_b"), flow.api("sales_mgr")
     _register(mgr, flow, name="A", amount="100 000", expected_close_on="2026-04-20")
-    supply = _ok(mgr.post("/deals", {
+    supply = ok(mgr.post("/deals", {
         "counterparty_id": flow.clients.x.id, "template_id": flow.supply,
         "name": "Поставка", "amount": "50 000", "expected_close_on": "2026-05-15",
         "attributes": {"equipment": "Маршрутизатор"}}), 201)
-    _ok(_move(mgr, supply, "quote"))  # plans 25 000 in 5 days (March), probability 50
-    found = _ok(sales.get("/deal-forecast", query={"months": 4, "start": "2026-03-10"}))
+    ok(_move(mgr, supply, "quote"))  # plans 25 000 in 5 days (March), probability 50
+    found = ok(sales.get("/deal-forecast", query={"months": 4, "start": "2026-03-10"}))
     months = {m["month"]: m for m in found["months"]}
     assert list(months) == ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]
     assert (months["2026-03-01"]["planned"], months["2026-03-01"]["planned_weighted"]) == (
@@ -384,10 +379,10 @@ def test_the_forecast_weighs_open_deals_and_planned_payments_by_month(flow):
     assert found["totals"]["pipeline"] == "150000.00"
     assert found["totals"]["expected"] == "35000.00"
     assert found["filters"]["manager_id"] is None
-    own = _ok(mgr.get("/deal-forecast", query={"months": 2}))
+    own = ok(mgr.get("/deal-forecast", query={"months": 2}))
     assert own["filters"]["manager_id"] == flow.org.worker_b.id
     assert len(own["months"]) == 2 and own["months"][0]["month"] == "2026-03-01"
-    other = _ok(sales.get("/deal-forecast", query={"months": 4, "start": "2026-03-01",
+    other = ok(sales.get("/deal-forecast", query={"months": 4, "start": "2026-03-01",
                                                    "manager_id": flow.org.director.id}))
     assert other["totals"]["pipeline"] == "0.00"
     assert mgr.get("/deal-forecast", query={"manager_id": flow.sales_mgr.id}
@@ -400,7 +395,7 @@ def test_the_forecast_weighs_open_deals_and_planned_payments_by_month(flow):
 def test_templates_keep_the_states_in_use_and_take_new_ones(flow):
     boss, admin, mgr = flow.api("director"), flow.api("admin_a"), flow.api("worker_b")
     _register(mgr, flow)
-    detail = _ok(mgr.get(f"/deal-templates/{flow.connection}"))
+    detail = ok(mgr.get(f"/deal-templates/{flow.connection}"))
     assert detail["in_use"] == ["lead"] and detail["state_set_code"] == "deal:b2b_connection"
     states, transitions = detail["state_set"]["states"], detail["state_set"]["transitions"]
     survey = next(s for s in states if s["code"] == "survey")
@@ -430,17 +425,17 @@ def test_templates_keep_the_states_in_use_and_take_new_ones(flow):
 
     pilot = {"code": "pilot", "name": "Пилот", "order": 35, "probability": 60,
              "norm_days": 10}
-    changed = _ok(admin.patch(f"/deal-templates/{flow.connection}", {
+    changed = ok(admin.patch(f"/deal-templates/{flow.connection}", {
         "version": detail["version"], "states": [*states, pilot],
         "transitions": [*transitions,
                         {"from_state": "proposal", "to_state": "pilot", "name": "Пилот"},
                         {"from_state": "pilot", "to_state": "negotiation",
                          "name": "После пилота"}]}))
-    after = _ok(mgr.get(f"/deal-templates/{flow.connection}"))
+    after = ok(mgr.get(f"/deal-templates/{flow.connection}"))
     assert after["state_set"]["version"] > detail["state_set"]["version"]
-    board = _ok(boss.get(f"/deal-templates/{flow.connection}/board"))
+    board = ok(boss.get(f"/deal-templates/{flow.connection}/board"))
     assert "pilot" in [c["state"]["code"] for c in board["columns"]]
-    renamed = _ok(boss.patch(f"/deal-templates/{flow.connection}", {
+    renamed = ok(boss.patch(f"/deal-templates/{flow.connection}", {
         "version": changed["version"], "name": "Подключение юрлица"}))
     assert renamed["version"] > changed["version"]
     assert boss.patch(f"/deal-templates/{flow.connection}", {
@@ -456,9 +451,9 @@ def test_templates_keep_the_states_in_use_and_take_new_ones(flow):
         "transitions[0].guards[0].condition":
             "one of: document_attached, invoice_issued, invoice_paid"}
     simple["transitions"][0]["guards"] = []
-    made = _ok(boss.post("/deal-templates", simple), 201)
+    made = ok(boss.post("/deal-templates", simple), 201)
     assert made["state_set_code"] == "deal:simple"
-    listed = _ok(mgr.get("/deal-templates"))["items"]
+    listed = ok(mgr.get("/deal-templates"))["items"]
     assert {t["code"] for t in listed} == {CONNECTION, SUPPLY, "simple"}
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.api_support import Api
+from tests.e2e.api_support import Api, ok
 from tests.e2e.orders_support import (
     copy_orders,
     make_orders_template,
@@ -35,15 +35,10 @@ def world(template, tmp_path):
         yield found_world
 
 
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
-
-
 def test_an_order_is_priced_from_the_price_list_with_its_estimate(world):
     org, app, clients, sales, orders = world
     boss = Api(app, org.tokens["worker_b"])  # the client's manager
-    made = _ok(boss.post("/orders", {"counterparty_id": clients.x.id, "ordered_on": DAY,
+    made = ok(boss.post("/orders", {"counterparty_id": clients.x.id, "ordered_on": DAY,
                                      "contract_id": sales.contract.id,
                                      "lines": order_lines(sales, orders.package)}), 201)
     assert made["state"] == "draft" and made["number"].startswith("З-")
@@ -52,11 +47,11 @@ def test_an_order_is_priced_from_the_price_list_with_its_estimate(world):
     assert parts == [("package", "1200.00", "1"), ("equipment", "5490.00", "2"),
                      ("work", "1500.00", "1.5")]
     assert (made["one_time_total"], made["monthly_total"]) == ("13230.00", "1200.00")
-    estimate = _ok(boss.get(f"/orders/{made['id']}/estimate"))
+    estimate = ok(boss.get(f"/orders/{made['id']}/estimate"))
     assert estimate["one_time"] == {"amount": "13230.00", "vat": "2385.74",
                                     "total": "13230.00"}
     assert estimate["monthly"] == {"amount": "1200.00", "vat": "216.39", "total": "1200.00"}
-    listed = _ok(boss.get(f"/counterparties/{clients.x.id}/orders", query={"state": "draft"}))
+    listed = ok(boss.get(f"/counterparties/{clients.x.id}/orders", query={"state": "draft"}))
     assert made["id"] in [o["id"] for o in listed["items"]]
 
 
@@ -99,67 +94,67 @@ def test_the_acceptance_chain_of_three_approvers_through_the_api(world):
     lawyer = Api(app, org.tokens["admin_a"])
     head = Api(app, org.tokens["sales_mgr"])
     boss = Api(app, org.tokens["director"])
-    route = _ok(boss.post("/approval-routes", {"name": "Три шага", "steps": [
+    route = ok(boss.post("/approval-routes", {"name": "Три шага", "steps": [
         {"employee_id": org.admin_a.id}, {"role": "sales_management"},
         {"role": "director"}]}), 201)
-    order = _ok(author.post("/orders", {"counterparty_id": clients.x.id, "ordered_on": DAY,
+    order = ok(author.post("/orders", {"counterparty_id": clients.x.id, "ordered_on": DAY,
                                         "lines": order_lines(sales, orders.package)}), 201)
-    first = _ok(author.post(f"/orders/{order['id']}/submit", {
+    first = ok(author.post(f"/orders/{order['id']}/submit", {
         "route_id": route["id"], "version": order["version"]}), 201)
     assert (first["step"], first["approvers"]) == (0, [org.admin_a.id])
     assert first["estimate"]["one_time"]["total"] == "13230.00"
-    _ok(lawyer.post(f"/orders/{order['id']}/decision", {"approve": True}))
+    ok(lawyer.post(f"/orders/{order['id']}/decision", {"approve": True}))
     before = orders_snapshot(org.system)
     assert head.post(f"/orders/{order['id']}/decision", {"approve": False}
                      ).get_json()["fields"] == {"reason": "required"}
     assert orders_snapshot(org.system) == before
-    refused = _ok(head.post(f"/orders/{order['id']}/decision", {
+    refused = ok(head.post(f"/orders/{order['id']}/decision", {
         "approve": False, "reason": "Монтаж дороже нормы"}))
     assert refused["status"] == "refused" and refused["approvers"] == []
     assert [(x["step"], x["approved"], x["reason"]) for x in refused["decisions"]] == [
         (0, True, ""), (1, False, "Монтаж дороже нормы")]
-    order = _ok(author.get(f"/orders/{order['id']}"))
+    order = ok(author.get(f"/orders/{order['id']}"))
     assert order["state"] == "draft"
-    told = [m["text"] for m in _ok(author.get("/messages"))["items"]]
+    told = [m["text"] for m in ok(author.get("/messages"))["items"]]
     assert any("Монтаж дороже нормы" in text for text in told)
 
     # resubmitted after a change: a new round freezes the new estimate
-    order = _ok(author.patch(f"/orders/{order['id']}", {
+    order = ok(author.patch(f"/orders/{order['id']}", {
         "version": order["version"], "lines": [
             {"item_id": orders.package.id, "quantity": 1},
             {"item_id": sales.router.id, "quantity": 2},
             {"item_id": sales.setup.id, "quantity": 1}]}))
-    second = _ok(author.post(f"/orders/{order['id']}/submit", {
+    second = ok(author.post(f"/orders/{order['id']}/submit", {
         "route_id": route["id"], "version": order["version"]}), 201)
     assert second["estimate"]["one_time"]["total"] == "12480.00"
-    _ok(lawyer.post(f"/orders/{order['id']}/decision", {"approve": True}))
-    _ok(head.post(f"/orders/{order['id']}/decision", {"approve": True}))
-    done = _ok(boss.post(f"/orders/{order['id']}/decision", {"approve": True}))
+    ok(lawyer.post(f"/orders/{order['id']}/decision", {"approve": True}))
+    ok(head.post(f"/orders/{order['id']}/decision", {"approve": True}))
+    done = ok(boss.post(f"/orders/{order['id']}/decision", {"approve": True}))
     assert done["status"] == "approved"
-    rounds = _ok(author.get(f"/orders/{order['id']}/rounds"))["items"]
+    rounds = ok(author.get(f"/orders/{order['id']}/rounds"))["items"]
     assert [r["status"] for r in rounds] == ["approved", "refused"]
-    order = _ok(author.get(f"/orders/{order['id']}"))
+    order = ok(author.get(f"/orders/{order['id']}"))
     assert order["state"] == "approved"
-    options = _ok(author.get(f"/orders/{order['id']}/options"))["options"]
+    options = ok(author.get(f"/orders/{order['id']}/options"))["options"]
     assert {o["to_state"] for o in options if o["open"]} == {"connection", "cancelled"}
 
     # ORD-3: to connection; the hand-off refused for good, then handed off again
-    order = _ok(author.post(f"/orders/{order['id']}/transitions", {
+    order = ok(author.post(f"/orders/{order['id']}/transitions", {
         "to_state": "connection", "version": order["version"]}))
-    [handoff] = _ok(author.get(f"/orders/{order['id']}/handoffs"))["items"]
+    [handoff] = ok(author.get(f"/orders/{order['id']}/handoffs"))["items"]
     assert handoff["key"] == f"ecrm-order-{order['id']}-v1" and handoff["state"] == "pending"
     payload = handoff["payload"]
     assert payload["schema"] == "ecrm.billing/1"
     assert payload["order"]["totals"]["monthly"]["total"] == "1200.00"
     assert [x["name"] for x in payload["order"]["equipment"]] == [sales.router.name]
-    pending = _ok(boss.get("/billing-handoffs", query={"pending": "true"}))["items"]
+    pending = ok(boss.get("/billing-handoffs", query={"pending": "true"}))["items"]
     assert handoff["id"] in [h["id"] for h in pending]
     assert author.post(f"/orders/{order['id']}/handoffs").status_code == 409
     refuse_handoff(core, order["id"])
-    [failed] = _ok(author.get(f"/orders/{order['id']}/handoffs"))["items"]
+    [failed] = ok(author.get(f"/orders/{order['id']}/handoffs"))["items"]
     assert (failed["state"], failed["attempts"]) == ("failed", 1)
     assert "INN" in failed["last_error"]
-    again = _ok(author.post(f"/orders/{order['id']}/handoffs"), 201)
+    again = ok(author.post(f"/orders/{order['id']}/handoffs"), 201)
     assert (again["revision"], again["state"]) == (2, "pending")
     assert core.orders.get(d, order["id"]).state == "connection"
 
@@ -196,11 +191,11 @@ def test_stale_versions_and_wrong_states_are_409_and_change_nothing(world):
 def test_a_cancelled_order_closes_its_waiting_round(world):
     org, app, _clients, _sales, orders = world
     boss = Api(app, org.tokens["director"])
-    cancelled = _ok(boss.post(f"/orders/{orders.waiting.id}/transitions", {
+    cancelled = ok(boss.post(f"/orders/{orders.waiting.id}/transitions", {
         "to_state": "cancelled", "reason": "Клиент передумал",
         "version": orders.waiting.version}))
     assert cancelled["state"] == "cancelled"
-    [found] = _ok(boss.get(f"/orders/{orders.waiting.id}/rounds"))["items"]
+    [found] = ok(boss.get(f"/orders/{orders.waiting.id}/rounds"))["items"]
     assert found["status"] == "cancelled" and found["approvers"] == []
     assert Api(app, org.tokens["sales_mgr"]).post(
         f"/orders/{orders.waiting.id}/decision", {"approve": True}).status_code == 409
@@ -209,20 +204,20 @@ def test_a_cancelled_order_closes_its_waiting_round(world):
 def test_the_list_of_orders_and_a_deactivated_route(world):
     org, app, clients, _sales, orders = world
     boss = Api(app, org.tokens["plain"])
-    listed = _ok(boss.get("/orders", query={"counterparty_id": clients.x.id}))
+    listed = ok(boss.get("/orders", query={"counterparty_id": clients.x.id}))
     assert listed["total"] == 4 and listed["per_page"] == 20
     assert [o["id"] for o in listed["items"]] == sorted(
         (orders.draft.id, orders.waiting.id, orders.approved.id, orders.refused.id),
         reverse=True)
-    assert [o["id"] for o in _ok(boss.get("/orders", query={"state": "connection"})
+    assert [o["id"] for o in ok(boss.get("/orders", query={"state": "connection"})
                                  )["items"]] == [orders.refused.id]
     admin = Api(app, org.tokens["admin_a"])
-    route = _ok(admin.get(f"/approval-routes/{orders.route2.id}"))
-    _ok(admin.patch(f"/approval-routes/{orders.route2.id}", {
+    route = ok(admin.get(f"/approval-routes/{orders.route2.id}"))
+    ok(admin.patch(f"/approval-routes/{orders.route2.id}", {
         "version": route["version"], "active": False}))
-    names = [r["name"] for r in _ok(boss.get("/approval-routes"))["items"]]
+    names = [r["name"] for r in ok(boss.get("/approval-routes"))["items"]]
     assert "Два шага" not in names
-    assert "Два шага" in [r["name"] for r in _ok(boss.get(
+    assert "Два шага" in [r["name"] for r in ok(boss.get(
         "/approval-routes", query={"include_inactive": "true"}))["items"]]
     director = Api(app, org.tokens["director"])
     assert director.post(f"/orders/{orders.draft.id}/submit", {

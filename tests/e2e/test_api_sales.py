@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.api_support import Api
+from tests.e2e.api_support import Api, ok
 from tests.e2e.sales_support import (
     DAY,
     PDF,
@@ -44,11 +44,6 @@ def _fields(response, status: int = 422) -> dict:
     return response.get_json().get("fields", {})
 
 
-def _ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json())
-    return response.get_json()
-
-
 def test_every_operation_answers_as_documented(world):
     org, app, _clients, _sales = world
     happy_run_sales(app, org)
@@ -74,14 +69,14 @@ def test_an_item_names_every_bad_field(world):
 def test_items_page_and_filter(world):
     org, app, _c, s = world
     boss = Api(app, org.tokens["director"])
-    found = _ok(boss.get("/items", query={"q": "маршрут"}))
+    found = ok(boss.get("/items", query={"q": "маршрут"}))
     assert [i["id"] for i in found["items"]] == [s.router.id]
     assert found["total"] == 1 and found["per_page"] == 20
-    changed = _ok(boss.patch(f"/items/{s.router.id}", {"version": s.router.version,
+    changed = ok(boss.patch(f"/items/{s.router.id}", {"version": s.router.version,
                                                        "active": False}))
     assert changed["active"] is False
-    assert _ok(boss.get("/items", query={"q": "маршрут"}))["total"] == 0
-    assert _ok(boss.get("/items", query={"q": "маршрут", "include_inactive": "true"})
+    assert ok(boss.get("/items", query={"q": "маршрут"}))["total"] == 0
+    assert ok(boss.get("/items", query={"q": "маршрут", "include_inactive": "true"})
                )["total"] == 1
     stale = boss.patch(f"/items/{s.router.id}", {"version": s.router.version, "unit": "компл"})
     assert stale.status_code == 409
@@ -92,7 +87,7 @@ def test_the_price_on_a_day_and_the_price_list(world):
     range holds it; no price that day is 404."""
     org, app, _c, s = world
     boss = Api(app, org.tokens["director"])
-    listed = _ok(boss.get(f"/items/{s.router.id}/prices"))["items"]
+    listed = ok(boss.get(f"/items/{s.router.id}/prices"))["items"]
     assert [(p["valid_from"], p["valid_to"], p["amount"]) for p in listed] == [
         ("2026-01-01", "2026-03-01", "4990.00"), ("2026-03-01", None, "5490.00")]
 
@@ -100,8 +95,8 @@ def test_the_price_on_a_day_and_the_price_list(world):
         return boss.get(f"/items/{s.router.id}/price",
                         query={"price_type_id": s.retail.id, "day": day})
 
-    assert _ok(on("2026-02-28"))["amount"] == "4990.00"
-    assert _ok(on("01.03.2026"))["amount"] == "5490.00"
+    assert ok(on("2026-02-28"))["amount"] == "4990.00"
+    assert ok(on("01.03.2026"))["amount"] == "5490.00"
     assert on("2025-12-31").status_code == 404
     assert "day" in _fields(boss.get(f"/items/{s.router.id}/price",
                                      query={"price_type_id": s.retail.id}))
@@ -127,7 +122,7 @@ def test_a_price_names_every_bad_field_and_refuses_overlaps(world):
         "valid_to": "2026-02-01", "amount": "1"}))
     assert set(errors) == {"valid_to"}
     assert sales_snapshot(org.system) == before
-    made = _ok(boss.post("/prices", {"item_id": s.router.id, "price_type_id": s.wholesale.id,
+    made = ok(boss.post("/prices", {"item_id": s.router.id, "price_type_id": s.wholesale.id,
                                      "valid_from": "2026-01-01", "amount": "4 200,50"}), 201)
     assert made["amount"] == "4200.50"
     stale = boss.patch(f"/prices/{made['id']}", {"version": made["version"] + 1,
@@ -155,7 +150,7 @@ def test_the_other_books_name_bad_fields_and_versions(world):
         boss.post("/contract-types", {"code": "lease", "name": "Аренда",
                                       "attributes": [{"code": "x", "label": "X",
                                                       "type": "colour"}]}))
-    kinds = {k["code"]: k for k in _ok(boss.get("/contract-types"))["items"]}
+    kinds = {k["code"]: k for k in ok(boss.get("/contract-types"))["items"]}
     stale = boss.patch(f"/contract-types/{kinds['services']['id']}",
                        {"version": kinds["services"]["version"] + 5, "name": "Х"})
     assert stale.status_code == 409
@@ -169,9 +164,9 @@ def test_the_other_books_name_bad_fields_and_versions(world):
 def test_item_groups_nest_and_only_an_empty_one_goes(world):
     org, app, _c, s = world
     boss = Api(app, org.tokens["director"])
-    top = _ok(boss.post("/item-groups", {"name": "Интернет"}), 201)
-    child = _ok(boss.post("/item-groups", {"name": "Тарифы", "parent_id": top["id"]}), 201)
-    tree = _ok(boss.get("/item-groups"))["items"]
+    top = ok(boss.post("/item-groups", {"name": "Интернет"}), 201)
+    child = ok(boss.post("/item-groups", {"name": "Тарифы", "parent_id": top["id"]}), 201)
+    tree = ok(boss.get("/item-groups"))["items"]
     assert [(g["name"], g["depth"]) for g in tree] == [("Интернет", 0), ("Тарифы", 1)]
     assert "parent_id" in _fields(boss.patch(f"/item-groups/{top['id']}", {
         "version": top["version"], "parent_id": child["id"]}))
@@ -184,7 +179,7 @@ def test_item_groups_nest_and_only_an_empty_one_goes(world):
 def test_state_sets_are_checked_whole_and_keep_states_in_use(world):
     org, app, _c, _s = world
     boss = Api(app, org.tokens["director"])
-    sets = {x["code"]: x for x in _ok(boss.get("/state-sets"))["items"]}
+    sets = {x["code"]: x for x in ok(boss.get("/state-sets"))["items"]}
     invoice_set = sets["invoice"]
     assert {s["code"] for s in invoice_set["states"]} == {
         "draft", "issued", "partly_paid", "paid", "cancelled"}
@@ -212,18 +207,18 @@ def test_state_sets_are_checked_whole_and_keep_states_in_use(world):
 def test_the_company_requisites_and_a_clients_type(world):
     org, app, clients, s = world
     boss = Api(app, org.tokens["director"])
-    company = _ok(boss.get("/company"))
+    company = ok(boss.get("/company"))
     errors = _fields(boss.patch("/company", {"version": company["version"], "requisites": {
         "inn": "1234567890", "bik": "044525225", "account": "40702810000000000000"}}))
     assert {"requisites.inn", "requisites.account"} <= set(errors)
-    changed = _ok(boss.patch("/company", {"version": company["version"], "requisites": {
+    changed = ok(boss.patch("/company", {"version": company["version"], "requisites": {
         "full_name": "ООО «Тестовая компания»", "inn": "7707083893", "kpp": "773601001",
         "bik": "044525225", "account": "40702810938000000001"}}))
     assert changed["requisites"]["inn"] == "7707083893" and changed["name"] == company["name"]
-    partner = next(t for t in _ok(boss.get("/client-types"))["items"]
+    partner = next(t for t in ok(boss.get("/client-types"))["items"]
                    if t["code"] == "partner")
-    card = _ok(boss.get(f"/counterparties/{clients.y.id}"))
-    moved = _ok(boss.patch(f"/counterparties/{clients.y.id}", {
+    card = ok(boss.get(f"/counterparties/{clients.y.id}"))
+    moved = ok(boss.patch(f"/counterparties/{clients.y.id}", {
         "version": card["version"], "client_type_id": partner["id"]}))
     assert moved["client_type_id"] == partner["id"]
     # a partner is priced wholesale: the router has no wholesale price
@@ -241,7 +236,7 @@ def test_the_company_requisites_and_a_clients_type(world):
 def test_a_contract_names_every_bad_field(world):
     org, app, clients, s = world
     boss = Api(app, org.tokens["director"])
-    kinds = {k["code"]: k for k in _ok(boss.get("/contract-types"))["items"]}
+    kinds = {k["code"]: k for k in ok(boss.get("/contract-types"))["items"]}
     before = sales_snapshot(org.system)
     path = f"/counterparties/{clients.x.id}/contracts"
     assert _fields(boss.post(path, {})) == {"contract_type_id": "required"}
@@ -255,12 +250,12 @@ def test_a_contract_names_every_bad_field(world):
     assert sales_snapshot(org.system) == before
     assert boss.post(f"/counterparties/{MISSING}/contracts",
                      {"contract_type_id": s.services.id}).status_code == 404
-    made = _ok(boss.post(path, {"contract_type_id": kinds["individual"]["id"],
+    made = ok(boss.post(path, {"contract_type_id": kinds["individual"]["id"],
                                 "signed_on": "2026-03-01",
                                 "attributes": {"passport": "4510123456"}}), 201)
     assert made["number"].startswith("Ф-2026-") and made["draft"] is False
     assert made["attributes"] == {"passport": "4510 123456"}
-    listed = _ok(boss.get(path))["items"]
+    listed = ok(boss.get(path))["items"]
     assert listed[0]["id"] == made["id"] and {s.contract.id, s.draft.id} <= {
         c["id"] for c in listed}
 
@@ -269,13 +264,13 @@ def test_a_contract_changes_with_its_version_and_only_an_empty_draft_goes(world)
     org, app, _clients, s = world
     boss = Api(app, org.tokens["director"])
     path = f"/contracts/{s.contract.id}"
-    current = _ok(boss.get(path))
+    current = ok(boss.get(path))
     assert "version" in _fields(boss.patch(path, {"subject": "Без версии"}))
     before = sales_snapshot(org.system)
     stale = boss.patch(path, {"version": current["version"] - 1, "subject": "Старое"})
     assert stale.status_code == 409 and stale.get_json()["error"] == "conflict"
     assert sales_snapshot(org.system) == before
-    changed = _ok(boss.patch(path, {"version": current["version"], "subject": "Новое"}))
+    changed = ok(boss.patch(path, {"version": current["version"], "subject": "Новое"}))
     assert changed["version"] == current["version"] + 1
     refused = boss.delete(path, query={"version": changed["version"]})
     assert refused.status_code == 409
@@ -289,7 +284,7 @@ def test_a_contract_changes_with_its_version_and_only_an_empty_draft_goes(world)
 
 def test_a_contracts_summary_counts_what_it_carries(world):
     org, app, _clients, s = world
-    summary = _ok(Api(app, org.tokens["plain"]).get(f"/contracts/{s.contract.id}/summary"))
+    summary = ok(Api(app, org.tokens["plain"]).get(f"/contracts/{s.contract.id}/summary"))
     assert [i["id"] for i in summary["invoices"]] == [s.issued.id]
     assert [r["id"] for r in summary["requests"]] == [s.request.id]
     assert summary["invoiced"] == "10980.00" and summary["paid"] == "1000.00"
@@ -313,7 +308,7 @@ def test_a_request_names_every_bad_field(world):
                                              "contract_id": s.contract.id}))
     assert errors == {"contract_id": "a contract of another client"}
     assert sales_snapshot(org.system) == before
-    made = _ok(boss.post("/requests", {"subject": "Выезд инженера",
+    made = ok(boss.post("/requests", {"subject": "Выезд инженера",
                                        "counterparty_id": clients.x.id}), 201)
     assert made["request_kind"] == "counterparty" and made["state"] == "new"
     assert made["assignee_id"] == org.director.id
@@ -323,11 +318,11 @@ def test_a_request_moves_by_its_transitions(world):
     org, app, _clients, s = world
     manager = Api(app, org.tokens["worker_b"])
     path = f"/requests/{s.request.id}"
-    offered = _ok(manager.get(f"{path}/options"))
+    offered = ok(manager.get(f"{path}/options"))
     targets = {o["to_state"]: o for o in offered["options"]}
     assert set(targets) == {"in_work", "cancelled"}
     assert targets["cancelled"]["reason_required"] and targets["in_work"]["open"]
-    assert _ok(Api(app, org.tokens["plain"]).get(f"{path}/options"))["options"] == []
+    assert ok(Api(app, org.tokens["plain"]).get(f"{path}/options"))["options"] == []
     version = s.request.version
     assert set(_fields(manager.post(f"{path}/transitions", {}))) == {"to_state", "version"}
     assert "to_state" in _fields(manager.post(f"{path}/transitions",
@@ -341,26 +336,26 @@ def test_a_request_moves_by_its_transitions(world):
     assert manager.post(f"{path}/transitions", {"to_state": "in_work",
                                                 "version": version - 1}).status_code == 409
     assert sales_snapshot(org.system) == before
-    moved = _ok(manager.post(f"{path}/transitions", {"to_state": "in_work",
+    moved = ok(manager.post(f"{path}/transitions", {"to_state": "in_work",
                                                      "version": version}))
     assert moved["state"] == "in_work" and moved["state_entered_at"]
-    done = _ok(manager.post(f"{path}/transitions", {"to_state": "done",
+    done = ok(manager.post(f"{path}/transitions", {"to_state": "done",
                                                     "version": moved["version"]}))
     assert done["state"] == "done"
-    history = _ok(manager.get(f"/history/request/{s.request.id}"))["items"]
+    history = ok(manager.get(f"/history/request/{s.request.id}"))["items"]
     assert any(h["action"] == "StateChanged" for h in history)
 
 
 def test_request_lists(world):
     org, app, clients, s = world
     manager = Api(app, org.tokens["worker_b"])
-    mine = _ok(manager.get("/me/requests"))
+    mine = ok(manager.get("/me/requests"))
     assert {r["id"] for r in mine["items"]} == {s.request.id, s.internal.id}
     assert mine["per_page"] == 20 and mine["total"] == 2
-    assert _ok(manager.get(f"/counterparties/{clients.x.id}/requests"))["total"] == 1
-    assert _ok(manager.get(f"/contracts/{s.contract.id}/requests"))["items"][0]["id"] == \
+    assert ok(manager.get(f"/counterparties/{clients.x.id}/requests"))["total"] == 1
+    assert ok(manager.get(f"/contracts/{s.contract.id}/requests"))["items"][0]["id"] == \
         s.request.id
-    assert _ok(manager.get(f"/invoices/{s.issued.id}/requests"))["total"] == 0
+    assert ok(manager.get(f"/invoices/{s.issued.id}/requests"))["total"] == 0
     assert "page" in _fields(manager.get("/me/requests", query={"page": "x"}))
     assert Api(app, org.tokens["plain"]).get(f"/requests/{s.internal.id}").status_code == 403
     assert manager.get(f"/requests/{MISSING}").status_code == 404
@@ -372,7 +367,7 @@ def test_a_request_is_edited_and_reassigned_with_its_version(world):
     path = f"/requests/{s.request.id}"
     assert "assignee_id" in _fields(boss.patch(path, {"version": s.request.version,
                                                       "assignee_id": MISSING}))
-    changed = _ok(boss.patch(path, {"version": s.request.version,
+    changed = ok(boss.patch(path, {"version": s.request.version,
                                     "assignee_id": org.worker_a.id, "due_on": "20.03.2026"}))
     assert changed["assignee_id"] == org.worker_a.id and changed["due_on"] == "2026-03-20"
     assert boss.patch(path, {"version": s.request.version, "subject": "x"}).status_code == 409
@@ -386,7 +381,7 @@ def test_an_invoice_is_priced_from_the_price_list_on_its_day(world):
     client type's price type on the invoice's day; a given price wins."""
     org, app, clients, s = world
     boss = Api(app, org.tokens["worker_b"])
-    made = _ok(boss.post("/invoices", {
+    made = ok(boss.post("/invoices", {
         "counterparty_id": clients.x.id, "issued_on": "2026-02-15",
         "contact_id": clients.contact.id,
         "lines": [{"item_id": s.router.id, "quantity": "2"},
@@ -406,7 +401,7 @@ def test_an_invoice_is_priced_from_the_price_list_on_its_day(world):
     assert abs(Decimal(made["vat"]) - expected_vat) < Decimal("0.02")
     assert made["state"] == "draft" and made["contact_name"] == "Соколова Марина Игоревна"
     assert made["requisites"]["inn"] == clients.x.inn
-    march = _ok(boss.post("/invoices", {"counterparty_id": clients.x.id, "issued_on": DAY,
+    march = ok(boss.post("/invoices", {"counterparty_id": clients.x.id, "issued_on": DAY,
                                         "lines": [{"item_id": s.router.id, "quantity": 1}]}),
                 201)
     assert march["lines"][0]["price"] == "5490.00" and march["total"] == "5490.00"
@@ -446,45 +441,45 @@ def test_payments_move_the_invoice_and_the_settlement(world):
     invoice = s.invoice  # a draft: 2 h of setup, 3,000.00
     path = f"/invoices/{invoice.id}"
     settlement = f"/counterparties/{clients.x.id}/settlement"
-    assert _ok(manager.get(settlement)) == {
+    assert ok(manager.get(settlement)) == {
         "counterparty_id": clients.x.id, "invoiced": "10980.00", "paid": "1000.00",
         "balance": "9980.00", "status": "debt"}
     assert manager.post(f"{path}/payments", {"amount": "100"}).status_code == 409
-    issued = _ok(manager.post(f"{path}/transitions", {"to_state": "issued",
+    issued = ok(manager.post(f"{path}/transitions", {"to_state": "issued",
                                                       "version": invoice.version}))
-    assert _ok(manager.get(settlement))["invoiced"] == "13980.00"
+    assert ok(manager.get(settlement))["invoiced"] == "13980.00"
     assert set(_fields(manager.post(f"{path}/payments", {"amount": "0",
                                                          "paid_on": "вчера"}))) == {
         "amount", "paid_on"}
     assert _fields(manager.post(f"{path}/payments", {})) == {"amount": "required"}
-    part = _ok(manager.post(f"{path}/payments", {"amount": "1 000,50", "paid_on": DAY}), 201)
+    part = ok(manager.post(f"{path}/payments", {"amount": "1 000,50", "paid_on": DAY}), 201)
     assert part["amount"] == "1000.50"
-    now = _ok(manager.get(path))
+    now = ok(manager.get(path))
     assert (now["state"], now["paid"], now["debt"]) == ("partly_paid", "1000.50", "1999.50")
     assert now["version"] > issued["version"]
-    _ok(manager.post(f"{path}/payments", {"amount": "1999.50"}), 201)
-    paid = _ok(manager.get(path))
+    ok(manager.post(f"{path}/payments", {"amount": "1999.50"}), 201)
+    paid = ok(manager.get(path))
     assert paid["state"] == "paid" and paid["paid"] == paid["total"] == "3000.00"
-    listed = _ok(manager.get(f"{path}/payments"))["items"]
+    listed = ok(manager.get(f"{path}/payments"))["items"]
     assert [p["amount"] for p in listed] == ["1000.50", "1999.50"]
     # «Оплачен» is not final (review H1): an overpayment goes (the client pays ahead) and
     # a payment registered by mistake can be removed; the invoice then goes back by hand
-    extra = _ok(manager.post(f"{path}/payments", {"amount": "1"}), 201)
+    extra = ok(manager.post(f"{path}/payments", {"amount": "1"}), 201)
     assert manager.delete(f"/payments/{extra['id']}", query={"version": extra["version"]}
                           ).status_code == 204
-    assert _ok(manager.get(path))["state"] == "paid"
-    assert _ok(manager.get(settlement))["paid"] == "4000.00"
+    assert ok(manager.get(path))["state"] == "paid"
+    assert ok(manager.get(settlement))["paid"] == "4000.00"
     # J is partly paid by P: deleting P puts its amount back
     assert manager.delete(f"/payments/{s.payment.id}",
                           query={"version": s.payment.version + 1}).status_code == 409
     assert manager.delete(f"/payments/{s.payment.id}",
                           query={"version": s.payment.version}).status_code == 204
-    assert _ok(manager.get(f"/invoices/{s.issued.id}"))["paid"] == "0.00"
-    assert _ok(manager.get(settlement))["status"] == "debt"
+    assert ok(manager.get(f"/invoices/{s.issued.id}"))["paid"] == "0.00"
+    assert ok(manager.get(settlement))["status"] == "debt"
     # paying J beyond its total: paid, and the client has paid in advance
-    _ok(manager.post(f"/invoices/{s.issued.id}/payments", {"amount": "12000"}), 201)
-    assert _ok(manager.get(f"/invoices/{s.issued.id}"))["state"] == "paid"
-    assert _ok(manager.get(settlement)) == {
+    ok(manager.post(f"/invoices/{s.issued.id}/payments", {"amount": "12000"}), 201)
+    assert ok(manager.get(f"/invoices/{s.issued.id}"))["state"] == "paid"
+    assert ok(manager.get(settlement)) == {
         "counterparty_id": clients.x.id, "invoiced": "13980.00", "paid": "15000.00",
         "balance": "-1020.00", "status": "prepaid"}
     assert manager.delete(f"/payments/{MISSING}", query={"version": 1}).status_code == 404
@@ -494,7 +489,7 @@ def test_an_invoice_changes_by_its_state_and_version(world):
     org, app, clients, s = world
     boss = Api(app, org.tokens["director"])
     path = f"/invoices/{s.issued.id}"
-    current = _ok(boss.get(path))
+    current = ok(boss.get(path))
     assert boss.patch(path, {"version": current["version"], "lines": []}).status_code == 409
     before = sales_snapshot(org.system)
     assert boss.patch(path, {"version": current["version"] - 1, "note": "x"}
@@ -504,32 +499,32 @@ def test_an_invoice_changes_by_its_state_and_version(world):
                      ).status_code == 409
     assert boss.delete(path, query={"version": current["version"]}).status_code == 409
     assert sales_snapshot(org.system) == before
-    noted = _ok(boss.patch(path, {"version": current["version"], "note": "Срочно",
+    noted = ok(boss.patch(path, {"version": current["version"], "note": "Срочно",
                                   "due_on": "2026-03-20"}))
     assert noted["note"] == "Срочно" and noted["due_on"] == "2026-03-20"
-    offered = _ok(boss.get(f"{path}/options"))
+    offered = ok(boss.get(f"{path}/options"))
     # partly paid: it may be cancelled; back to issued only once its payments are gone
     options = {o["to_state"]: o for o in offered["options"]}
     assert options["cancelled"]["open"] and "draft" not in options
     if "issued" in options:
         assert not options["issued"]["open"] and options["issued"]["blockers"]
     assert {s_["code"] for s_ in offered["states"]} >= {"draft", "paid"}
-    draft = _ok(boss.get(f"/invoices/{s.invoice.id}"))
+    draft = ok(boss.get(f"/invoices/{s.invoice.id}"))
     assert boss.delete(f"/invoices/{s.invoice.id}", query={"version": draft["version"]}
                        ).status_code == 204
     assert boss.get(f"/invoices/{s.invoice.id}").status_code == 404
     assert "version" in _fields(boss.delete(f"/invoices/{s.issued.id}"))
-    listed = _ok(boss.get(f"/counterparties/{clients.x.id}/invoices",
+    listed = ok(boss.get(f"/counterparties/{clients.x.id}/invoices",
                           query={"state": "partly_paid"}))
     assert [i["id"] for i in listed["items"]] == [s.issued.id] and listed["total"] == 1
-    assert _ok(boss.get(f"/counterparties/{clients.x.id}/invoices",
+    assert ok(boss.get(f"/counterparties/{clients.x.id}/invoices",
                         query={"state": "paid"}))["total"] == 0
 
 
 def test_the_printable_invoice_and_acts(world):
     org, app, clients, s = world
     boss = Api(app, org.tokens["plain"])
-    printable = _ok(boss.get(f"/invoices/{s.issued.id}/printable"))
+    printable = ok(boss.get(f"/invoices/{s.issued.id}/printable"))
     assert printable["invoice"]["id"] == s.issued.id
     assert printable["total"] == "10980.00" and printable["state_name"] == "Частично оплачен"
     assert [v["rate"] for v in printable["by_rate"]] == ["22"]
@@ -539,12 +534,12 @@ def test_the_printable_invoice_and_acts(world):
         "invoice_id": MISSING, "amount": "-1"}))) == {"invoice_id", "amount"}
     assert _fields(manager.post(f"/counterparties/{clients.x.id}/acts", {})) == {
         "amount": "required"}
-    act = _ok(manager.post(f"/counterparties/{clients.x.id}/acts", {
+    act = ok(manager.post(f"/counterparties/{clients.x.id}/acts", {
         "invoice_id": s.issued.id, "act_on": DAY}), 201)
     assert act["amount"] == "10980.00" and act["contract_id"] == s.contract.id
-    assert [a["id"] for a in _ok(boss.get(f"/counterparties/{clients.x.id}/acts"))["items"]
+    assert [a["id"] for a in ok(boss.get(f"/counterparties/{clients.x.id}/acts"))["items"]
             ] == [act["id"]]
-    assert _ok(boss.get(f"/contracts/{s.contract.id}/summary"))["acted"] == "10980.00"
+    assert ok(boss.get(f"/contracts/{s.contract.id}/summary"))["acted"] == "10980.00"
 
 
 # -- documents (DOC-1) ----------------------------------------------------------------------------
@@ -565,23 +560,23 @@ def test_documents_upload_list_download_and_remove(world):
                   ).status_code == 404
     assert sales_snapshot(org.system) == before
     # the core's 20 MB: 18 MB goes through the API, 20 MB and a byte gets its message
-    big = _ok(upload(manager, path, "скан.pdf", PDF + b"0" * (18 * 1024 * 1024)), 201)
+    big = ok(upload(manager, path, "скан.pdf", PDF + b"0" * (18 * 1024 * 1024)), 201)
     too_big = upload(manager, path, "скан.pdf", PDF + b"0" * (20 * 1024 * 1024))
     assert too_big.status_code == 422 and "file" in _fields(too_big)
     assert manager.delete(f"/documents/{big['id']}", query={"version": big["version"]}
                           ).status_code == 204
     before = sales_snapshot(org.system)
-    made = _ok(upload(manager, path, "Договор № 1.pdf", PDF, note="Подписанный"), 201)
+    made = ok(upload(manager, path, "Договор № 1.pdf", PDF, note="Подписанный"), 201)
     assert (made["owner_kind"], made["owner_id"], made["counterparty_id"]) == (
         "contract", s.contract.id, clients.x.id)
     assert made["content_type"] == "application/pdf" and made["size"] == len(PDF)
-    assert [d["id"] for d in _ok(manager.get(path))["items"]] == [made["id"]]
+    assert [d["id"] for d in ok(manager.get(path))["items"]] == [made["id"]]
     download = Api(app, org.tokens["plain"]).get(f"/documents/{made['id']}/content")
     assert download.status_code == 200 and download.data == PDF
     assert download.mimetype == "application/pdf"
     assert "attachment" in download.headers["Content-Disposition"]
     assert download.headers["X-Content-Type-Options"] == "nosniff"
-    linked = _ok(manager.patch(f"/contracts/{s.contract.id}", {
+    linked = ok(manager.patch(f"/contracts/{s.contract.id}", {
         "version": s.contract.version, "document_id": made["id"]}))
     assert linked["document_id"] == made["id"]
     assert "document_id" in _fields(manager.patch(f"/contracts/{s.contract.id}", {
@@ -590,9 +585,9 @@ def test_documents_upload_list_download_and_remove(world):
                           ).status_code == 409
     assert manager.delete(f"/documents/{made['id']}", query={"version": made["version"]}
                           ).status_code == 204
-    assert _ok(manager.get(f"/contracts/{s.contract.id}"))["document_id"] is None
+    assert ok(manager.get(f"/contracts/{s.contract.id}"))["document_id"] is None
     assert manager.get(f"/documents/{made['id']}/content").status_code == 404
-    history = _ok(manager.get(f"/counterparties/{clients.x.id}/history"))["items"]
+    history = ok(manager.get(f"/counterparties/{clients.x.id}/history"))["items"]
     assert sum(c["field"] == "document" for h in history for c in h["changes"]) >= 2
 
 

@@ -57,9 +57,8 @@ PAGE = 20  # CAT-3
 SEARCH_CAP = 1000  # counts above this read "more than 1,000"
 #: Rows an import commits at once. At 1,000,000 cards on SQLite 2,000 a transaction
 #: imported ~15 % faster than 500 (fewer commits, each writing the indexes' pages it
-#: touched once for more rows); 5,000 was slower again — a transaction's changed pages
-#: outgrew the 128 MiB page cache and spilled (docs/performance.md). It also bounds
-#: how long an import holds SQLite's write lock: well under a second a batch.
+#: touched once for more rows); 5,000 is no faster again (docs/performance.md) and would
+#: hold SQLite's write lock longer: a batch keeps it well under a second.
 IMPORT_BATCH = 2000
 MIN_QUERY = 3  # CP-9
 PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"GIF87a": ".gif",
@@ -1046,7 +1045,10 @@ class CounterpartyService:
                 inns = sorted({v["inn"] for _, v in pending if v.get("inn")})
                 # (INN, KPP) -> the stored card, or the row of a new one of this batch
                 by_key: dict[tuple[str, str], Counterparty | Data] = {}
-                for c in uow.counterparties.list(inn__in=inns) if inns else ():
+                # unordered, sorted here: asked to order a long IN list by id, SQLite
+                # reads the whole table in id order instead of probing the INN index
+                found = uow.counterparties.list(inn__in=inns, order_by=()) if inns else []
+                for c in sorted(found, key=lambda c: c.id):  # the oldest card first
                     by_key.setdefault((c.inn, c.kpp or ""), c)
                 parent_ids = sorted({v["parent_id"] for _, v in pending if v.get("parent_id")})
                 parents = {c.id for c in uow.counterparties.list(id__in=parent_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
@@ -26,16 +27,15 @@ def normalise_url(url: str) -> str:
 
 
 def _json(value) -> str:
-    # Cyrillic as it is, not \uXXXX: history rows and extra attributes are mostly
-    # Russian text — a third of the bytes, and faster to write (the import writes a
-    # history row a card). A lone surrogate cannot be stored as UTF-8: such a value
-    # keeps the escapes, as every value did before.
-    text = json.dumps(value, ensure_ascii=False)
+    # orjson: Cyrillic as it is, not \uXXXX (history rows and extra attributes are mostly
+    # Russian text: a third of the bytes), compact, and about five times faster than the
+    # json module (the import writes a history row a card). What orjson refuses — a lone
+    # surrogate, which UTF-8 cannot carry, an integer past 64 bits, a key that is not a
+    # string — goes through the json module with its escapes, as every value once did.
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps(value)
-    return text
 
 
 def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:

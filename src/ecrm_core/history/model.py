@@ -61,8 +61,10 @@ def history_row(event: DomainEvent, *, actor_id: int | None, at: datetime) -> di
         "subject_id": event.subject.id,
         "action": event.name,
         "changes": [
-            {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)}
-            for c in event.changes
+            {"field": field,
+             "old": old if type(old) in _PLAIN else jsonable(old),
+             "new": new if type(new) in _PLAIN else jsonable(new)}
+            for field, old, new in event.changes
         ],
     }
 

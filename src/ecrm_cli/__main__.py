@@ -1,6 +1,6 @@
 """``python -m ecrm_cli`` is the same as the ``ecrm`` console script."""
 
-from ecrm_cli.main import cli
+from ecrm_cli.main import main
 
 if __name__ == "__main__":
-    cli(prog_name="ecrm")
+    main()

@@ -17,7 +17,7 @@ import click
 from alembic.util import CommandError as AlembicError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ecrm_adapters.bootstrap import System, bootstrap
+from ecrm_adapters.bootstrap import System, bootstrap, settle_heap
 from ecrm_adapters.settings import Settings
 from ecrm_adapters.sqlalchemy.migrate import current_revision, head_revision
 from ecrm_core.kernel.errors import DomainError, ValidationFailed
@@ -87,6 +87,11 @@ class EcrmGroup(click.Group):
     group_class = type  # sub-groups are EcrmGroups too
 
 
+#: Set by ``main``: this process is the ``ecrm`` command itself — not a test driving the
+#: group in its own process — and settles its heap once the system is built.
+own_process = False
+
+
 @attrs.define
 class Runtime:
     """``ctx.obj`` of every command."""
@@ -122,9 +127,15 @@ class Runtime:
                 raise CommandError(str(exc)) from None
             self._system = system
             click.get_current_context().call_on_close(self.close)
+            self.settle()
             if not migrate:
                 self._check_schema(system)
         return self._system
+
+    def settle(self) -> None:
+        """Settle the process's heap (``settle_heap``) when it is the ``ecrm`` command."""
+        if own_process:
+            settle_heap()
 
     def _check_schema(self, system: System) -> None:
         try:

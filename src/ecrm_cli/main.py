@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ecrm_cli import data_import, deals, orders, people, run, sales, setup, tasks
+from ecrm_cli import context, data_import, deals, orders, people, run, sales, setup, tasks
 from ecrm_cli.context import EcrmGroup, Runtime
 
 
@@ -43,3 +43,10 @@ cli.add_command(sales.state_sets)
 cli.add_command(sales.documents)
 cli.add_command(deals.deals)
 cli.add_command(orders.orders)
+
+
+def main() -> None:
+    """The ``ecrm`` console script and ``python -m ecrm_cli``: the group, run as a process
+    of its own, which settles its heap after start-up (``Runtime.settle``)."""
+    context.own_process = True
+    cli(prog_name="ecrm")

@@ -63,6 +63,7 @@ def serve(rt: Runtime, host: str, port: int, threads: int) -> None:
     system = rt.system(migrate=True)
     create_app = load_face("web")
     wsgi_app = create_app(system=system, config=None)
+    rt.settle()  # the application built, its objects live as long as the process
     try:
         server = waitress.create_server(wsgi_app, host=host, port=port, threads=threads,
                                         ident="ecrm")

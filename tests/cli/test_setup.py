@@ -166,3 +166,37 @@ def test_a_schema_behind_the_code_asks_for_db_upgrade(ecrm):
         system.close()
     result = ecrm("users", "list", code=1)
     assert "ecrm db upgrade" in result.output and "older" in result.output
+
+
+def test_the_ecrm_process_settles_its_heap_and_a_test_driving_the_group_does_not(
+        ecrm, cli_env, monkeypatch):
+    """``main`` (the console script, ``python -m ecrm_cli``) marks the process as the
+    ``ecrm`` command itself: once it has built the system it settles the heap
+    (``settle_heap``: gc.freeze). Tests drive ``cli`` in their own process and must not
+    freeze it at every command."""
+    import gc
+
+    from ecrm_adapters.bootstrap import settle_heap
+    from ecrm_cli import context
+    from ecrm_cli.main import main
+
+    settled: list[bool] = []
+    monkeypatch.setattr(context, "settle_heap", lambda: settled.append(True))
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(context, "own_process", False)
+    ecrm("init", "--company", "ООО «Куб»", "--login", DIRECTOR, "--password",
+         DIRECTOR_PASSWORD, "--full-name", "Иванов И. И.")
+    assert settled == []
+
+    monkeypatch.setattr("sys.argv", ["ecrm", "users", "list"])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 0 and settled == [True] and context.own_process
+
+    before = gc.get_freeze_count()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > before  # the real one freezes what exists
+    finally:
+        gc.unfreeze()

@@ -4,10 +4,12 @@ immediate transactions; PostgreSQL through psycopg 3."""
 from __future__ import annotations
 
 import json
+import time
 
 import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 #: SQLite waits this long for a competing writer before giving up.
 BUSY_TIMEOUT_MS = 10_000
@@ -48,10 +50,44 @@ def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -
         )
         _tune_sqlite(engine, sqlite_cache_mb)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            ping_idle(engine)
     guard_reads(engine)
     return engine
+
+
+#: A pooled PostgreSQL connection that has waited in the pool this long is checked with
+#: a round trip before it is handed out (``ping_idle``).
+PING_AFTER_IDLE_S = 10.0
+
+
+def ping_idle(engine: Engine, after: float = PING_AFTER_IDLE_S) -> None:
+    """Check a pooled connection before use only when it has been idle ``after`` seconds
+    or more — one the server may have closed (a restart, an idle timeout, a network
+    drop) — and replace it if the check fails; SQLAlchemy's ``pool_pre_ping`` checks at
+    every checkout. A search takes two connections (its index query, then its unit of
+    work): the two pings were ~8 % of a PostgreSQL search (docs/performance.md). A
+    connection the server closes while it is in use fails that statement either way, and
+    SQLAlchemy then empties the pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info["ecrm_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        since = record.info.pop("ecrm_idle_since", None)
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:  # any failure: the pool takes another connection
+            raise DisconnectionError(f"a pooled connection failed its check: {exc}") from exc
 
 
 def read_only(dialect_name: str) -> dict:

@@ -653,7 +653,7 @@ def run(target: Target, args: argparse.Namespace, folder: Path, say) -> list[tup
         small, _ = peak_import(system, actor, into.id, start + 2 * m, few)
         large, _ = peak_import(system, actor, into.id, start + 2 * m + few, m)
         results.append(("import rows/s (created), as `ecrm import` runs it", import_rate,
-                        core_rate, TARGETS["import"]))
+                        core_rate, TARGETS["import"] if target.dialect == "sqlite" else None))
         results.append(("import rows per CPU-second of this process, as `ecrm import`",
                         import_cpu, core_cpu, None))
         results.append(("import rows/s (created), the heap not settled", plain_rate,

@@ -28,16 +28,31 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _refused(value):
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+#: orjson hands dates and dataclasses to ``_refused``, as the json module refuses them
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _json(value) -> str:
     # orjson: Cyrillic as it is, not \uXXXX (history rows and extra attributes are mostly
     # Russian text: a third of the bytes), compact, and about five times faster than the
     # json module (the import writes a history row a card). What orjson refuses — a lone
     # surrogate, which UTF-8 cannot carry, an integer past 64 bits, a key that is not a
-    # string — goes through the json module with its escapes, as every value once did.
+    # string, a date — goes through the json module as every value once did: with a
+    # surrogate's escapes, and failing where it failed. (orjson writes NaN as null, where
+    # json wrote an invalid NaN; the core keeps no floats in JSON columns.)
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_refused, option=_ORJSON).decode()
     except TypeError:  # orjson.JSONEncodeError is one
-        return json.dumps(value)
+        text = json.dumps(value, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value)
+        return text
 
 
 def make_engine(url: str, *, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
@@ -81,11 +96,9 @@ def ping_idle(engine: Engine, after: float = PING_AFTER_IDLE_S) -> None:
         if since is None or time.monotonic() - since < after:
             return
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            # the dialect's own check (pool_pre_ping's): psycopg's runs in autocommit and
+            # leaves no transaction open, which a read-only unit of work could not enter
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # any failure: the pool takes another connection
             raise DisconnectionError(f"a pooled connection failed its check: {exc}") from exc
 

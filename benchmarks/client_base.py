@@ -649,6 +649,7 @@ def run(target: Target, args: argparse.Namespace, folder: Path, say) -> list[tup
         plain_rate = m / (time.perf_counter() - started)
         plain_cpu = m / (time.process_time() - cpu)
         assert report.created == m and not report.rejected, report
+        settle_heap()  # settled again for the rest, as before
         few = min(m, max(m // 10, 2 * IMPORT_BATCH))  # at least two batches
         small, _ = peak_import(system, actor, into.id, start + 2 * m, few)
         large, _ = peak_import(system, actor, into.id, start + 2 * m + few, m)

@@ -137,7 +137,6 @@ def _writes(statement: str) -> bool:
     return any(f"{verb} " in upper for verb in ("INSERT", "UPDATE", "DELETE"))
 
 
-
 def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
